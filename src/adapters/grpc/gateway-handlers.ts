@@ -1,0 +1,90 @@
+import { once } from 'node:events';
+import type { ServerDuplexStream, ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { IdentityPolicy } from '../../core/identity/identify.js';
+import { Code, GatewayError } from '../../core/status.js';
+import type { CallContext, IncomingRequest } from '../../core/stream-session.js';
+import type { IncomingUnaryRequest } from '../../gateway/record-event.js';
+import { serveRecordEvent } from '../../gateway/record-event.js';
+import { serveRecordEvents, type StreamLimits } from '../../gateway/record-events.js';
+import type { IngestDeps } from '../../gateway/record-payload.js';
+import type { Logger } from '../../logger.js';
+import { statusCodeOf, toServiceError } from './status.js';
+
+export interface GatewayHandlerOptions extends IngestDeps {
+  policy: () => IdentityPolicy;
+  limits: StreamLimits;
+  logger: Logger;
+}
+
+/** The grpc-js side of the gateway: metadata and status in, core calls, status out. Nothing else. */
+export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedServiceImplementation {
+  const { observer, logger } = options;
+  const callContext = (metadata: import('@grpc/grpc-js').Metadata): CallContext => ({
+    authorization: firstString(metadata.get('authorization')),
+    policy: options.policy(),
+    now: () => new Date(),
+  });
+
+  const recordEvents = (call: ServerDuplexStream<IncomingRequest, string[]>): void => {
+    observer.streamStarted('RecordEvents');
+    let cancelled = false;
+    call.on('cancelled', () => {
+      cancelled = true;
+      // Ends the request iteration so the stream's in-flight writes settle and it is released.
+      call.destroy();
+    });
+    // A plain `for await` over the call would destroy it when the client half-closes,
+    // before the remaining responses and the status are written.
+    const requests = call.iterator({ destroyOnReturn: false }) as AsyncIterable<IncomingRequest>;
+    serveRecordEvents(requests, callContext(call.metadata), options, options.limits, async (ids) => {
+      if (cancelled) throw new GatewayError(Code.CANCELLED, 'client cancelled');
+      if (!call.write(ids)) await drainOrCancel(call);
+    }).then(
+      () => {
+        observer.streamEnded('RecordEvents', Code.OK);
+        call.end();
+      },
+      (error: unknown) => {
+        const code = cancelled ? Code.CANCELLED : statusCodeOf(error);
+        observer.streamEnded('RecordEvents', code);
+        if (cancelled) return;
+        if (!(error instanceof GatewayError)) logger.error({ err: error }, 'RecordEvents failed');
+        // grpc-js: after emitting an error, neither write nor end the call, or it hangs.
+        call.emit('error', toServiceError(error));
+      },
+    );
+  };
+
+  const recordEvent = (call: ServerUnaryCall<IncomingUnaryRequest, null>, callback: sendUnaryData<null>): void => {
+    observer.streamStarted('RecordEvent');
+    serveRecordEvent(call.request, callContext(call.metadata), options).then(
+      () => {
+        observer.streamEnded('RecordEvent', Code.OK);
+        callback(null, null);
+      },
+      (error: unknown) => {
+        observer.streamEnded('RecordEvent', statusCodeOf(error));
+        if (!(error instanceof GatewayError)) logger.error({ err: error }, 'RecordEvent failed');
+        callback(toServiceError(error));
+      },
+    );
+  };
+
+  return { RecordEvents: recordEvents, RecordEvent: recordEvent } as UntypedServiceImplementation;
+}
+
+function firstString(values: (string | Buffer)[]): string | undefined {
+  const value = values[0];
+  return typeof value === 'string' ? value : undefined;
+}
+
+async function drainOrCancel(call: ServerDuplexStream<IncomingRequest, string[]>): Promise<void> {
+  const ac = new AbortController();
+  try {
+    await Promise.race([once(call, 'drain', { signal: ac.signal }), once(call, 'cancelled', { signal: ac.signal }).then(() => {
+      throw new GatewayError(Code.CANCELLED, 'client cancelled');
+    })]);
+  } finally {
+    ac.abort();
+  }
+}

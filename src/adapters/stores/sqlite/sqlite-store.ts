@@ -1,0 +1,247 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import {
+  DUPLICATE,
+  retryable,
+  STORED,
+  type EventReader,
+  type EventStore,
+  type ListOptions,
+  type RejectedEventRow,
+  type StoredEventRow,
+  type StoreHealth,
+  type StreamOrigin,
+  type WriteBatch,
+  type WriteOutcome,
+} from '../../../core/store.js';
+import { migrate } from './schema.js';
+
+export interface SqliteStoreOptions {
+  /** Most entries committed in one transaction; a larger backlog takes several. */
+  maxEntriesPerCommit?: number;
+}
+
+export type SqliteStore = EventStore & EventReader;
+
+interface PendingWrite {
+  batch: WriteBatch;
+  resolve: (outcomes: WriteOutcome[]) => void;
+}
+
+/**
+ * The embedded store. Durability: WAL with synchronous=FULL, so a commit has
+ * reached the disk (fsync) before any of its events is acknowledged. Group
+ * commit: writes from every stream queue up while the event loop is busy and
+ * go into one shared transaction at the next turn, so a commit's fsync is paid
+ * once per turn rather than once per payload.
+ */
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new BetterSqlite3(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return new SqliteEventStore(db, `sqlite:${path}`, options.maxEntriesPerCommit ?? 20_000);
+}
+
+/** A read-only view of a store file, for the CLI; does not create anything. */
+export function openSqliteReader(path: string): EventReader {
+  const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return new SqliteEventReader(db);
+}
+
+class SqliteEventReader implements EventReader {
+  private readonly listEventsStmt: Statement;
+  private readonly listRejectedStmt: Statement;
+  protected closed = false;
+
+  constructor(protected readonly db: Database) {
+    this.listEventsStmt = db.prepare(
+      `SELECT e.seq, e.event_id AS id, e.event AS eventBytes, m.metadata AS metadataBytes,
+              e.publisher, e.received_ms AS receivedAtMs
+         FROM events e JOIN stream_metadata m ON m.id = e.metadata_id
+        WHERE e.seq > ? ORDER BY e.seq LIMIT ?`,
+    );
+    this.listRejectedStmt = db.prepare(
+      `SELECT r.seq, r.event_id AS id, r.feature, r.action, r.reason, r.publisher, r.event AS eventBytes,
+              m.metadata AS metadataBytes, r.received_ms AS receivedAtMs
+         FROM rejected_events r JOIN stream_metadata m ON m.id = r.metadata_id
+        WHERE r.seq > ? ORDER BY r.seq LIMIT ?`,
+    );
+  }
+
+  async listEvents(options: ListOptions): Promise<StoredEventRow[]> {
+    return this.listEventsStmt.all(options.afterSeq ?? 0, options.limit) as StoredEventRow[];
+  }
+
+  async countEvents(): Promise<number> {
+    return (this.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+  }
+
+  async listRejected(options: ListOptions): Promise<RejectedEventRow[]> {
+    return this.listRejectedStmt.all(options.afterSeq ?? 0, options.limit) as RejectedEventRow[];
+  }
+
+  async countRejected(): Promise<number> {
+    return (this.db.prepare('SELECT count(*) AS n FROM rejected_events').get() as { n: number }).n;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+class SqliteEventStore extends SqliteEventReader implements EventStore {
+  private readonly pending: PendingWrite[] = [];
+  private flushScheduled = false;
+  /** metadata digest -> row id, only for rows known to be committed. */
+  private readonly metadataIds = new Map<string, number>();
+  private readonly insertMetadata: Statement;
+  private readonly selectMetadataId: Statement;
+  private readonly insertEvent: Statement;
+  private readonly insertRejected: Statement;
+  private readonly probe: Statement;
+
+  constructor(
+    db: Database,
+    readonly description: string,
+    private readonly maxEntriesPerCommit: number,
+  ) {
+    super(db);
+    this.insertMetadata = db.prepare(
+      `INSERT INTO stream_metadata (digest, publisher, source_json, metadata, first_seen_ms)
+       VALUES (?, ?, ?, ?, ?) ON CONFLICT(digest) DO NOTHING`,
+    );
+    this.selectMetadataId = db.prepare('SELECT id FROM stream_metadata WHERE digest = ?').pluck();
+    this.insertEvent = db.prepare(
+      `INSERT INTO events (event_id, metadata_id, feature, action, publisher, event_ms, received_ms, event)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING`,
+    );
+    this.insertRejected = db.prepare(
+      `INSERT INTO rejected_events (event_id, metadata_id, feature, action, publisher, reason, received_ms, event)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.probe = db.prepare(
+      `INSERT INTO health_probe (id, checked_ms) VALUES (1, ?)
+       ON CONFLICT(id) DO UPDATE SET checked_ms = excluded.checked_ms`,
+    );
+  }
+
+  write(batch: WriteBatch): Promise<WriteOutcome[]> {
+    if (this.closed) return Promise.resolve(batch.entries.map(() => retryable('store is closed')));
+    if (batch.entries.length === 0) return Promise.resolve([]);
+    return new Promise((resolve) => {
+      this.pending.push({ batch, resolve });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  async health(): Promise<StoreHealth> {
+    if (this.closed) return { ok: false, reason: 'store is closed' };
+    const started = performance.now();
+    try {
+      this.probe.run(Date.now());
+      return { ok: true, latencyMs: performance.now() - started };
+    } catch (error) {
+      return { ok: false, reason: describeError(error) };
+    }
+  }
+
+  override async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    await super.close();
+  }
+
+  /** Commits everything queued, in groups of at most maxEntriesPerCommit entries. */
+  private flush(): void {
+    this.flushScheduled = false;
+    while (this.pending.length > 0) {
+      const group = this.takeGroup();
+      const newMetadataIds = new Map<string, number>();
+      let outcomes: WriteOutcome[][];
+      try {
+        outcomes = this.db.transaction(() => group.map((w) => this.insertBatch(w.batch, newMetadataIds)))();
+      } catch (error) {
+        const failure = retryable(`sqlite: ${describeError(error)}`);
+        outcomes = group.map((w) => w.batch.entries.map(() => failure));
+        newMetadataIds.clear();
+      }
+      for (const [digest, id] of newMetadataIds) this.metadataIds.set(digest, id);
+      group.forEach((w, i) => w.resolve(outcomes[i]!));
+    }
+  }
+
+  private takeGroup(): PendingWrite[] {
+    let entries = 0;
+    let count = 0;
+    while (count < this.pending.length && (count === 0 || entries < this.maxEntriesPerCommit)) {
+      entries += this.pending[count]!.batch.entries.length;
+      count++;
+    }
+    return this.pending.splice(0, count);
+  }
+
+  private insertBatch(batch: WriteBatch, newMetadataIds: Map<string, number>): WriteOutcome[] {
+    const metadataId = this.metadataIdFor(batch.origin, newMetadataIds);
+    const receivedMs = Date.now();
+    const publisher = batch.origin.publisher;
+    return batch.entries.map((entry) => {
+      if (entry.kind === 'event') {
+        const { changes } = this.insertEvent.run(
+          entry.id,
+          metadataId,
+          entry.feature,
+          entry.action,
+          publisher,
+          entry.timestampMs,
+          receivedMs,
+          asBuffer(entry.bytes),
+        );
+        return changes === 1 ? STORED : DUPLICATE;
+      }
+      this.insertRejected.run(
+        entry.id,
+        metadataId,
+        entry.feature,
+        entry.action,
+        publisher,
+        entry.reason,
+        receivedMs,
+        asBuffer(entry.bytes),
+      );
+      return STORED;
+    });
+  }
+
+  private metadataIdFor(origin: StreamOrigin, newMetadataIds: Map<string, number>): number {
+    const known = this.metadataIds.get(origin.metadataDigest) ?? newMetadataIds.get(origin.metadataDigest);
+    if (known !== undefined) return known;
+    this.insertMetadata.run(
+      origin.metadataDigest,
+      origin.publisher,
+      JSON.stringify(origin.source),
+      asBuffer(origin.metadataBytes),
+      Date.now(),
+    );
+    const id = this.selectMetadataId.get(origin.metadataDigest) as number;
+    newMetadataIds.set(origin.metadataDigest, id);
+    return id;
+  }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

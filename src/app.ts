@@ -1,0 +1,106 @@
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { ServerCredentials } from '@grpc/grpc-js';
+import type { IdentityPolicy } from './core/identity/identify.js';
+import type { EventStore } from './core/store.js';
+import { createGatewayGrpcServer } from './adapters/grpc/grpc-server.js';
+import { createGatewayMetrics } from './adapters/http/gateway-metrics.js';
+import { createHttpHandler } from './adapters/http/http-handler.js';
+import { sniffProtocol } from './adapters/net/protocol-sniffer.js';
+import { openStore } from './adapters/stores/open-store.js';
+import { parseHostPort, type GatewayConfig } from './config/gateway-config.js';
+import { loadIdentityPolicy } from './config/identity-policy.js';
+import { combineObservers, type IngestObserver } from './gateway/ingest-observer.js';
+import { silentLogger, type Logger } from './logger.js';
+import { VERSION } from './version.js';
+
+export interface GatewayOverrides {
+  logger?: Logger;
+  /** Use this store instead of opening config.store (tests wrap real stores to inject faults). */
+  store?: EventStore;
+  observer?: IngestObserver;
+  policy?: IdentityPolicy;
+}
+
+export interface Gateway {
+  /** Bound address, e.g. 127.0.0.1:10080 (the real port when 0 was asked for). */
+  readonly address: string;
+  readonly store: EventStore;
+  /** Stops accepting, lets in-flight calls finish (up to shutdownTimeoutMs), closes the store. Idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Assembles and starts a gateway: store, identity policy, gRPC service and HTTP
+ * endpoints on one listening socket. Used by `serve` and by the tests.
+ */
+export async function startGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<Gateway> {
+  const logger = overrides.logger ?? silentLogger();
+  const policy = overrides.policy ?? loadIdentityPolicy(config);
+  const store = overrides.store ?? openStore(config.store);
+  const metrics = createGatewayMetrics();
+  const observer = overrides.observer ? combineObservers(metrics.observer, overrides.observer) : metrics.observer;
+
+  const { server: grpcServer, health } = createGatewayGrpcServer({
+    store,
+    observer,
+    policy: () => policy,
+    limits: { maxInFlightPayloads: config.maxInFlightPayloads },
+    logger,
+    maxMessageBytes: config.maxMessageBytes,
+  });
+  const injector = grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
+  const httpServer = createHttpServer(
+    createHttpHandler({ version: VERSION, store, registry: metrics.registry, diagnosticsSecret: config.diagnosticsSecret }),
+  );
+  const listener = createNetServer((socket) =>
+    sniffProtocol(socket, (protocol, s) => {
+      if (protocol === 'http2') return injector.injectConnection(s);
+      httpServer.emit('connection', s);
+      s.resume(); // node:http reads through stream events; the sniffer left the socket paused
+    }),
+  );
+
+  const { host, port } = parseHostPort(config.listen);
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(port, host, () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = listener.address() as AddressInfo;
+  const address = `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
+  logger.info({ address, store: store.description, vendorKeys: policy.vendorKeys.length }, 'gateway serving');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      health.setStatus('', 'NOT_SERVING');
+      listener.close();
+      await shutdownGrpc(grpcServer, config.shutdownTimeoutMs, logger);
+      injector.destroy();
+      httpServer.closeAllConnections();
+      httpServer.close();
+      await store.close();
+      logger.info('gateway stopped');
+    })());
+  return { address, store, close, [Symbol.asyncDispose]: close };
+}
+
+/** Graceful first (GOAWAY, in-flight calls finish), then forced once the timeout passes. */
+function shutdownGrpc(server: import('@grpc/grpc-js').Server, timeoutMs: number, logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      logger.warn({ timeoutMs }, 'in-flight calls did not finish in time; cutting them');
+      server.forceShutdown();
+      resolve();
+    }, timeoutMs);
+    timer.unref();
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

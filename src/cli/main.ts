@@ -1,0 +1,28 @@
+import { Command } from 'commander';
+import { VERSION } from '../version.js';
+import { eventsCommand } from './events.js';
+import { licenseCommand } from './license.js';
+import { sendSampleCommand } from './send-sample.js';
+import { serveCommand } from './serve.js';
+import { tokenCommand } from './token.js';
+
+const program = new Command('telemetry-gateway')
+  .description('A telemetrygateway.v1 telemetry gateway: receive, check and durably store usage events')
+  .version(VERSION)
+  .showHelpAfterError()
+  .addCommand(serveCommand())
+  .addCommand(eventsCommand())
+  .addCommand(licenseCommand())
+  .addCommand(tokenCommand())
+  .addCommand(sendSampleCommand());
+
+// `events list | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`telemetry-gateway: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { startGateway } from '../app.js';
+import { GATEWAY_SETTINGS, toGatewayConfig } from '../config/gateway-config.js';
+import { addSettings, resolveSettings } from '../config/settings.js';
+import { createLogger } from '../logger.js';
+
+export function serveCommand(): Command {
+  const command = new Command('serve').description(
+    'serve telemetrygateway.v1 over gRPC, with /-/version, /-/healthz and /metrics over HTTP on the same port',
+  );
+  addSettings(command, GATEWAY_SETTINGS).action(async () => {
+    const config = toGatewayConfig(resolveSettings(command, GATEWAY_SETTINGS));
+    const logger = createLogger({ level: config.logLevel });
+    const gateway = await startGateway(config, { logger });
+    process.stdout.write(`telemetry-gateway serving on ${gateway.address} (store ${gateway.store.description})\n`);
+
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'shutting down');
+      gateway.close().then(
+        () => logger.flush(() => process.exit(0)),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          logger.flush(() => process.exit(1));
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return command;
+}

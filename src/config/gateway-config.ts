@@ -1,0 +1,73 @@
+import type { Setting, SettingValues } from './settings.js';
+
+/** Everything `serve` needs, after flags, environment and config file are resolved. */
+export interface GatewayConfig {
+  /** HOST:PORT for gRPC and HTTP together (the protocol is detected per connection). */
+  listen: string;
+  /** Store URL, e.g. sqlite:./data/telemetry.db. */
+  store: string;
+  /** Files of OpenSSH public keys (authorized_keys lines) that license keys must be signed by. */
+  licensePublicKeyFiles: string[];
+  rejectExpiredLicenses: boolean;
+  /** File of revoked license signature digests (hex SHA-256, one per line, # comments). */
+  revokedLicensesFile: string | undefined;
+  unlicensed: 'allow' | 'deny';
+  /** JSON file of managed-service tokens: [{"name", "sha256", "scopes"}]. */
+  serviceTokensFile: string | undefined;
+  diagnosticsSecret: string | undefined;
+  maxMessageBytes: number;
+  maxInFlightPayloads: number;
+  shutdownTimeoutMs: number;
+  logLevel: string;
+}
+
+export const GATEWAY_SETTINGS: readonly Setting[] = [
+  { flag: 'listen', kind: 'string', valueName: 'host:port', defaultValue: '127.0.0.1:10080', description: 'address for gRPC and HTTP (one port, protocol detected per connection)' },
+  { flag: 'store', kind: 'string', valueName: 'url', defaultValue: 'sqlite:./data/telemetry.db', description: 'where events are written: sqlite:PATH or memory:' },
+  { flag: 'license-public-key', kind: 'list', valueName: 'file', defaultValue: [], description: 'vendor public key file (OpenSSH authorized_keys lines) that license keys must verify against; repeatable, or comma-separated' },
+  { flag: 'reject-expired-licenses', kind: 'boolean', defaultValue: false, description: 'refuse licensed instances whose license has expired' },
+  { flag: 'revoked-licenses', kind: 'string', valueName: 'file', description: 'file of revoked license signature digests (as `license inspect` prints signatureSha256), one per line' },
+  { flag: 'unlicensed', kind: 'string', valueName: 'policy', defaultValue: 'allow', choices: ['allow', 'deny'], description: 'accept events from unlicensed instances' },
+  { flag: 'service-tokens', kind: 'string', valueName: 'file', description: 'JSON file of managed-service tokens: [{"name","sha256","scopes"}] (see `token create`)' },
+  { flag: 'diagnostics-secret', kind: 'string', valueName: 'secret', secret: true, description: 'bearer secret required by /-/healthz' },
+  { flag: 'max-message-bytes', kind: 'integer', valueName: 'n', defaultValue: 16 * 1024 * 1024, description: 'largest gRPC message accepted or sent' },
+  { flag: 'max-in-flight-payloads', kind: 'integer', valueName: 'n', defaultValue: 8, description: 'payloads of one stream written at once; reading pauses beyond it' },
+  { flag: 'shutdown-timeout-ms', kind: 'integer', valueName: 'ms', defaultValue: 30_000, description: 'on SIGTERM/SIGINT, how long in-flight calls may take before they are cut' },
+  { flag: 'log-level', kind: 'string', valueName: 'level', defaultValue: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'log level (JSON logs on stderr)' },
+];
+
+/** Turns resolved setting values into the typed config, checking what types alone cannot. */
+export function toGatewayConfig(values: SettingValues): GatewayConfig {
+  const config: GatewayConfig = {
+    listen: values.listen as string,
+    store: values.store as string,
+    licensePublicKeyFiles: (values.licensePublicKey as string[] | undefined) ?? [],
+    rejectExpiredLicenses: values.rejectExpiredLicenses as boolean,
+    revokedLicensesFile: values.revokedLicenses as string | undefined,
+    unlicensed: values.unlicensed as 'allow' | 'deny',
+    serviceTokensFile: values.serviceTokens as string | undefined,
+    diagnosticsSecret: values.diagnosticsSecret as string | undefined,
+    maxMessageBytes: values.maxMessageBytes as number,
+    maxInFlightPayloads: values.maxInFlightPayloads as number,
+    shutdownTimeoutMs: values.shutdownTimeoutMs as number,
+    logLevel: values.logLevel as string,
+  };
+  parseHostPort(config.listen);
+  if (config.maxInFlightPayloads < 1) throw new Error('--max-in-flight-payloads must be at least 1');
+  if (config.maxMessageBytes < 1024) throw new Error('--max-message-bytes must be at least 1024');
+  return config;
+}
+
+/** Defaults for programmatic use (tests, embedding). */
+export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
+  const values: SettingValues = {};
+  for (const s of GATEWAY_SETTINGS) values[s.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = s.defaultValue;
+  return { ...toGatewayConfig(values), ...overrides };
+}
+
+export function parseHostPort(address: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(address);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) throw new Error(`invalid address "${address}": expected HOST:PORT, e.g. 127.0.0.1:10080`);
+  return { host: match[1] ?? match[2] ?? '', port };
+}

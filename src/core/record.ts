@@ -1,0 +1,71 @@
+import { fromBinary, toJson, type JsonObject } from '@bufbuild/protobuf';
+import {
+  EventSchema,
+  RecordEventsRequestMetadataSchema,
+  type Event,
+  type RecordEventsRequestMetadata,
+} from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
+
+/** Records this large or larger can never fit the bus (BEHAVIOR.md 2.5). */
+export const MAX_RECORD_BYTES = 10_000_000;
+
+/**
+ * The most a record's JSON can outgrow the protobuf bytes it came from: a
+ * string of control characters escapes to six bytes per byte ("\u0000"), and a
+ * few bytes of braces and names per field stay well inside a factor of eight.
+ */
+const MAX_JSON_EXPANSION = 8;
+
+/** The downstream record `{"event": ..., "metadata": ...}` in proto3 JSON (BEHAVIOR.md 2.4). */
+export function renderRecord(event: Event, metadata: RecordEventsRequestMetadata): string {
+  return JSON.stringify(recordObject(event, metadata));
+}
+
+export function recordObject(event: Event, metadata: RecordEventsRequestMetadata): JsonObject {
+  return {
+    event: toJson(EventSchema, event),
+    metadata: toJson(RecordEventsRequestMetadataSchema, metadata),
+  };
+}
+
+/**
+ * Whether the record for an event of `eventBytes` wire bytes, under metadata of
+ * `metadataBytes`, could reach MAX_RECORD_BYTES. When false the record is known
+ * to be small enough without rendering it, which keeps JSON off the hot path.
+ */
+export function recordMayBeTooLarge(eventBytes: number, metadataBytes: number): boolean {
+  return (eventBytes + metadataBytes) * MAX_JSON_EXPANSION + 64 >= MAX_RECORD_BYTES;
+}
+
+/** Byte length of the rendered record, in UTF-8 as it would be published. */
+export function recordByteLength(event: Event, metadata: RecordEventsRequestMetadata): number {
+  return Buffer.byteLength(renderRecord(event, metadata), 'utf8');
+}
+
+const PRIVATE_METADATA_MARKER = 'recordsPrivateMetadata';
+
+/** The string attributes published with each record (BEHAVIOR.md 2.4). */
+export function recordAttributes(event: Event, publisherSource: string): Record<string, string> {
+  const attributes: Record<string, string> = {
+    'publisher.source': publisherSource,
+    'event.feature': event.feature,
+    'event.action': event.action,
+    'event.hasPrivateMetadata': String(event.parameters?.privateMetadata !== undefined),
+  };
+  const metadata = event.parameters?.metadata ?? {};
+  for (const key in metadata) {
+    if (
+      key.startsWith(PRIVATE_METADATA_MARKER) &&
+      key.length >= PRIVATE_METADATA_MARKER.length + 2 &&
+      (metadata[key] ?? 0) > 0
+    ) {
+      attributes[`event.${key}`] = 'true';
+    }
+  }
+  return attributes;
+}
+
+/** Renders the record of an event a store kept as wire bytes: exactly what renderRecord gave at ingest. */
+export function renderStoredRecord(eventBytes: Uint8Array, metadataBytes: Uint8Array): string {
+  return renderRecord(fromBinary(EventSchema, eventBytes), fromBinary(RecordEventsRequestMetadataSchema, metadataBytes));
+}

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import type { RecordEventsRequestMetadata } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
+import { identify, type IdentityPolicy } from './identity/identify.js';
+import { publisherSource } from './identity/source.js';
+import type { IncomingEvent } from './pipeline.js';
+import { Code, GatewayError } from './status.js';
+import type { StreamOrigin } from './store.js';
+
+/** One RecordEventsRequest as the transport decoded it. */
+export type IncomingRequest =
+  | { payload: 'metadata'; metadata: RecordEventsRequestMetadata; metadataBytes: Uint8Array }
+  | { payload: 'events'; events: IncomingEvent[] }
+  | { payload: 'none' };
+
+/** What the session knows about the call, fixed when it starts. */
+export interface CallContext {
+  authorization: string | undefined;
+  policy: IdentityPolicy;
+  now: () => Date;
+}
+
+export type SessionState = { phase: 'awaiting-metadata' } | { phase: 'open'; origin: StreamOrigin };
+
+export type SessionAction = { kind: 'none' } | { kind: 'identified' } | { kind: 'record'; events: IncomingEvent[] };
+
+export const INITIAL_SESSION: SessionState = { phase: 'awaiting-metadata' };
+
+/**
+ * The RecordEvents stream rules (BEHAVIOR.md 1.1): metadata first and exactly
+ * once, then events payloads; a request with no payload is ignored. Throws the
+ * GatewayError that ends the stream.
+ */
+export function advanceSession(
+  state: SessionState,
+  request: IncomingRequest,
+  call: CallContext,
+): { state: SessionState; action: SessionAction } {
+  switch (request.payload) {
+    case 'none':
+      return { state, action: { kind: 'none' } };
+    case 'metadata': {
+      if (state.phase === 'open') throw new GatewayError(Code.INVALID_ARGUMENT, 'received metadata more than once');
+      const origin = originOf(request.metadata, request.metadataBytes, call);
+      return { state: { phase: 'open', origin }, action: { kind: 'identified' } };
+    }
+    case 'events':
+      if (state.phase !== 'open') {
+        throw new GatewayError(Code.INVALID_ARGUMENT, 'got events when metadata not yet received');
+      }
+      return { state, action: { kind: 'record', events: request.events } };
+  }
+}
+
+/** Identifies the sender of a metadata message and keys the message for storage. */
+export function originOf(
+  metadata: RecordEventsRequestMetadata,
+  metadataBytes: Uint8Array,
+  call: CallContext,
+): StreamOrigin {
+  const source = identify(metadata, call.authorization, call.policy, call.now());
+  return {
+    source,
+    publisher: publisherSource(source),
+    metadataBytes,
+    metadataDigest: createHash('sha256').update(metadataBytes).digest('hex'),
+  };
+}

@@ -1,0 +1,35 @@
+import { originOf, type CallContext } from '../core/stream-session.js';
+import type { RecordEventsRequestMetadata } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
+import { prepareEntry, type IncomingEvent } from '../core/pipeline.js';
+import { Code, GatewayError } from '../core/status.js';
+import { writeEntries, type IngestDeps } from './record-payload.js';
+
+export interface IncomingUnaryRequest {
+  metadata: RecordEventsRequestMetadata | undefined;
+  metadataBytes: Uint8Array;
+  event: IncomingEvent | undefined;
+}
+
+/**
+ * Serves the unary RecordEvent (BEHAVIOR.md 3): managed services only, and any
+ * failure to record, an invalid event included, is INTERNAL so the caller retries
+ * or reports it.
+ */
+export async function serveRecordEvent(request: IncomingUnaryRequest, call: CallContext, deps: IngestDeps): Promise<void> {
+  if (request.event === undefined) throw new GatewayError(Code.INVALID_ARGUMENT, 'event is required');
+  const metadata = request.metadata;
+  if (metadata?.identifier?.identifier.case !== 'managedService') {
+    throw new GatewayError(Code.UNIMPLEMENTED, 'unsupported identifier type');
+  }
+  const origin = originOf(metadata, request.metadataBytes, call);
+  deps.observer.streamIdentified(origin);
+
+  const entry = prepareEntry(request.event, origin);
+  const [outcome] = await writeEntries(deps, origin, [entry]);
+
+  if (outcome === undefined || outcome.status === 'retryable') {
+    const reason = outcome?.status === 'retryable' ? outcome.reason : 'no outcome from store';
+    throw new GatewayError(Code.INTERNAL, `failed to publish event: ${reason}`);
+  }
+  if (entry.kind === 'rejected') throw new GatewayError(Code.INTERNAL, `failed to publish event: ${entry.reason}`);
+}

@@ -1,0 +1,55 @@
+import { acknowledgesInvalidEvents } from '../core/identity/source.js';
+import { prepareEntry, type IncomingEvent } from '../core/pipeline.js';
+import { retryable, type EventStore, type StoreEntry, type StreamOrigin, type WriteOutcome } from '../core/store.js';
+import type { IngestObserver } from './ingest-observer.js';
+
+export interface IngestDeps {
+  store: EventStore;
+  observer: IngestObserver;
+}
+
+/**
+ * Records one events payload and returns the ids to acknowledge: those the
+ * store holds durably, plus (for instances) the invalid ones kept aside, which
+ * could never succeed and would otherwise be retried forever.
+ */
+export async function recordPayload(
+  deps: IngestDeps,
+  origin: StreamOrigin,
+  events: readonly IncomingEvent[],
+): Promise<string[]> {
+  if (events.length === 0) return [];
+  const entries = events.map((incoming) => prepareEntry(incoming, origin));
+  const outcomes = await writeEntries(deps, origin, entries);
+
+  const ackInvalid = acknowledgesInvalidEvents(origin.source);
+  const succeeded: string[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    const status = outcomes[i]?.status;
+    if (status !== 'stored' && status !== 'duplicate') continue;
+    if (entry.kind === 'event' || ackInvalid) succeeded.push(entry.id);
+  }
+  return succeeded;
+}
+
+/**
+ * Writes entries and reports them to the observer. A store that throws instead
+ * of returning outcomes has a bug: acknowledge nothing rather than crash.
+ */
+export async function writeEntries(
+  deps: IngestDeps,
+  origin: StreamOrigin,
+  entries: readonly StoreEntry[],
+): Promise<WriteOutcome[]> {
+  const started = performance.now();
+  let outcomes: WriteOutcome[];
+  try {
+    outcomes = await deps.store.write({ origin, entries });
+  } catch (error) {
+    const failure = retryable(error instanceof Error ? error.message : String(error));
+    outcomes = entries.map(() => failure);
+  }
+  deps.observer.payloadRecorded(origin, entries, outcomes, performance.now() - started);
+  return outcomes;
+}

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { toBinary } from '@bufbuild/protobuf';
+import type { EventEntry, EventReader, EventStore, RejectedEntry, StreamOrigin } from '../../src/core/store.js';
+import { RecordEventsRequestMetadataSchema } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
+import { unlicensed } from '../helpers/gateway.js';
+
+export interface StoreUnderTest {
+  store: EventStore;
+  reader: EventReader;
+  /** Closes and opens the same store again, for stores that persist. */
+  reopen?: () => Promise<{ store: EventStore; reader: EventReader }>;
+  cleanup?: () => Promise<void>;
+}
+
+export function origin(instanceId = 'contract-instance'): StreamOrigin {
+  const metadataBytes = toBinary(RecordEventsRequestMetadataSchema, unlicensed(instanceId));
+  return {
+    source: { kind: 'unlicensed_instance', instanceId, externalUrl: 'https://sg.example.com' },
+    publisher: 'unlicensed_instance',
+    metadataBytes,
+    metadataDigest: createHash('sha256').update(metadataBytes).digest('hex'),
+  };
+}
+
+let counter = 0;
+export function eventEntry(id = `contract-${process.pid}-${Date.now()}-${++counter}`): EventEntry {
+  return { kind: 'event', id, feature: 'search', action: 'submitted', timestampMs: Date.now(), bytes: Buffer.from(`bytes of ${id}`) };
+}
+
+function rejectedEntry(reason: string): RejectedEntry {
+  return { kind: 'rejected', id: `rejected-${++counter}`, feature: 'Bad', action: 'x', reason, bytes: Buffer.from('raw') };
+}
+
+/** The behaviour every EventStore/EventReader must have; run against each implementation. */
+export function describeStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
+  describe(`store contract: ${name}`, () => {
+    const withStore = (fn: (s: StoreUnderTest) => Promise<void>) => async () => {
+      const s = await open();
+      try {
+        await fn(s);
+      } finally {
+        await s.store.close();
+        await s.reader.close();
+        await s.cleanup?.();
+      }
+    };
+
+    it('stores new ids and reports re-sent ones as duplicates, also within one batch', withStore(async ({ store, reader }) => {
+      const [a, b] = [eventEntry(), eventEntry()];
+      assert.deepEqual(
+        (await store.write({ origin: origin(), entries: [a, b, a] })).map((o) => o.status),
+        ['stored', 'stored', 'duplicate'],
+      );
+      assert.deepEqual((await store.write({ origin: origin(), entries: [b] })).map((o) => o.status), ['duplicate']);
+      assert.equal(await reader.countEvents(), 2);
+    }));
+
+    it('lists events oldest first with their bytes and stream metadata, and pages', withStore(async ({ store, reader }) => {
+      const entries = Array.from({ length: 5 }, () => eventEntry());
+      await store.write({ origin: origin('first'), entries: entries.slice(0, 3) });
+      await store.write({ origin: origin('second'), entries: entries.slice(3) });
+      const rows = await reader.listEvents({ limit: 10 });
+      assert.deepEqual(rows.map((r) => r.id), entries.map((e) => e.id));
+      assert.deepEqual(Buffer.from(rows[0]!.eventBytes), Buffer.from(entries[0]!.bytes));
+      assert.deepEqual(Buffer.from(rows[4]!.metadataBytes), Buffer.from(origin('second').metadataBytes));
+      const page = await reader.listEvents({ limit: 2, afterSeq: rows[1]!.seq });
+      assert.deepEqual(page.map((r) => r.id), entries.slice(2, 4).map((e) => e.id));
+    }));
+
+    it('keeps rejected entries with their reasons', withStore(async ({ store, reader }) => {
+      const outcomes = await store.write({ origin: origin(), entries: [rejectedEntry('feature is required'), eventEntry()] });
+      assert.deepEqual(outcomes.map((o) => o.status), ['stored', 'stored']);
+      const [row] = await reader.listRejected({ limit: 10 });
+      assert.equal(row?.reason, 'feature is required');
+      assert.equal(row?.publisher, 'unlicensed_instance');
+      assert.equal(await reader.countRejected(), 1);
+      assert.equal(await reader.countEvents(), 1);
+    }));
+
+    it('answers many concurrent writers, each with its own outcomes', withStore(async ({ store, reader }) => {
+      const batches = Array.from({ length: 40 }, () => Array.from({ length: 25 }, () => eventEntry()));
+      const results = await Promise.all(batches.map((entries, i) => store.write({ origin: origin(`i${i % 3}`), entries })));
+      assert.ok(results.every((outcomes, i) => outcomes.length === batches[i]!.length && outcomes.every((o) => o.status === 'stored')));
+      assert.equal(await reader.countEvents(), 1000);
+    }));
+
+    it('is healthy while open; after close it refuses writes as retryable, and close is idempotent', async () => {
+      const { store, reader, cleanup } = await open();
+      assert.equal((await store.health()).ok, true);
+      await store.close();
+      await store.close();
+      assert.equal((await store.health()).ok, false);
+      assert.deepEqual((await store.write({ origin: origin(), entries: [eventEntry()] })).map((o) => o.status), ['retryable']);
+      await reader.close();
+      await cleanup?.();
+    });
+
+    it('keeps what it acknowledged across close and reopen (durable stores)', async (t) => {
+      const s = await open();
+      if (!s.reopen) {
+        await s.store.close();
+        await s.reader.close();
+        await s.cleanup?.();
+        t.skip(`${name} does not persist`);
+        return;
+      }
+      const entries = [eventEntry(), eventEntry()];
+      await s.store.write({ origin: origin(), entries });
+      const again = await s.reopen();
+      try {
+        assert.deepEqual((await again.reader.listEvents({ limit: 10 })).map((r) => r.id), entries.map((e) => e.id));
+        assert.deepEqual((await again.store.write({ origin: origin(), entries })).map((o) => o.status), ['duplicate', 'duplicate']);
+      } finally {
+        await again.store.close();
+        await again.reader.close();
+        await s.cleanup?.();
+      }
+    });
+  });
+}
