@@ -100,9 +100,10 @@ describe('managed services (bearer tokens configured as SHA-256 hashes with scop
       ]),
     );
     const t = await startTestGateway({ serviceTokensFile: file });
+    const stopGateway = t[Symbol.asyncDispose].bind(t);
     return Object.assign(t, {
       async [Symbol.asyncDispose]() {
-        await t[Symbol.asyncDispose]();
+        await stopGateway();
         dir[Symbol.dispose]();
       },
     });

@@ -14,14 +14,21 @@ export interface StoreUnderTest {
   cleanup?: () => Promise<void>;
 }
 
+const origins = new Map<string, StreamOrigin>();
+
+/** One origin per instance id: its metadata carries a random request id, so it is built once and reused. */
 export function origin(instanceId = 'contract-instance'): StreamOrigin {
+  const known = origins.get(instanceId);
+  if (known) return known;
   const metadataBytes = toBinary(RecordEventsRequestMetadataSchema, unlicensed(instanceId));
-  return {
+  const built: StreamOrigin = {
     source: { kind: 'unlicensed_instance', instanceId, externalUrl: 'https://sg.example.com' },
     publisher: 'unlicensed_instance',
     metadataBytes,
     metadataDigest: createHash('sha256').update(metadataBytes).digest('hex'),
   };
+  origins.set(instanceId, built);
+  return built;
 }
 
 let counter = 0;
