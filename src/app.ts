@@ -42,7 +42,9 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
   const metrics = createGatewayMetrics();
   const observer = overrides.observer ? combineObservers(metrics.observer, overrides.observer) : metrics.observer;
 
+  const draining = new AbortController();
   const { server: grpcServer, health } = createGatewayGrpcServer({
+    draining: draining.signal,
     store,
     observer,
     policy: () => policy,
@@ -79,6 +81,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
     (closing ??= (async () => {
       health.setStatus('', 'NOT_SERVING');
       listener.close();
+      draining.abort();
       await shutdownGrpc(grpcServer, config.shutdownTimeoutMs, logger);
       injector.destroy();
       httpServer.closeAllConnections();

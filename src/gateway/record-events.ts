@@ -1,3 +1,4 @@
+import { Code, GatewayError } from '../core/status.js';
 import { advanceSession, INITIAL_SESSION, type CallContext, type IncomingRequest } from '../core/stream-session.js';
 import { recordPayload, type IngestDeps } from './record-payload.js';
 
@@ -5,6 +6,9 @@ export interface StreamLimits {
   /** Payloads of one stream being written at once; reading pauses beyond it. */
   maxInFlightPayloads: number;
 }
+
+/** How a stream ends when the gateway drains: the client retries what was not acknowledged elsewhere. */
+export const SHUTTING_DOWN = (): GatewayError => new GatewayError(Code.UNAVAILABLE, 'gateway is shutting down');
 
 /**
  * Serves one RecordEvents stream: applies the session rules to each request,
@@ -14,6 +18,10 @@ export interface StreamLimits {
  * before sending more never deadlocks. Resolves when the client has half-closed
  * and every answer is sent; rejects with the GatewayError that ends the stream,
  * after the answers to earlier payloads have been sent.
+ *
+ * When `draining` aborts (shutdown), reading stops: payloads already read are
+ * finished and answered, then the stream ends UNAVAILABLE so the client sends
+ * the rest to another replica or after the restart.
  */
 export async function serveRecordEvents(
   requests: AsyncIterable<IncomingRequest>,
@@ -21,12 +29,13 @@ export async function serveRecordEvents(
   deps: IngestDeps,
   limits: StreamLimits,
   respond: (succeededEvents: string[]) => Promise<void>,
+  draining?: AbortSignal,
 ): Promise<void> {
   let state = INITIAL_SESSION;
   let answered: Promise<void> = Promise.resolve();
   const inFlight: Promise<void>[] = [];
   try {
-    for await (const request of requests) {
+    for await (const request of draining ? untilAborted(requests, draining) : requests) {
       const next = advanceSession(state, request, call);
       state = next.state;
       if (next.action.kind === 'identified' && state.phase === 'open') deps.observer.streamIdentified(state.origin);
@@ -43,4 +52,20 @@ export async function serveRecordEvents(
     await answered.catch(() => {});
   }
   await answered;
+  if (draining?.aborted) throw SHUTTING_DOWN();
+}
+
+/** Yields from `source` until `signal` aborts, without waiting for a pending read to finish. */
+async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  if (signal.aborted) return;
+  const iterator = source[Symbol.asyncIterator]();
+  const aborted = new Promise<IteratorResult<T>>((resolve) =>
+    signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true }),
+  );
+  for (;;) {
+    const next = await Promise.race([iterator.next(), aborted]);
+    if (next.done) return;
+    yield next.value;
+    if (signal.aborted) return;
+  }
 }

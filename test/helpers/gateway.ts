@@ -17,8 +17,10 @@ import { tempDir } from './temp-dir.js';
 
 export interface TestGateway {
   gateway: Gateway;
-  /** Reads the same SQLite file the gateway writes. */
+  /** Reads the same SQLite file the gateway writes (closed with the gateway). */
   reader: EventReader;
+  /** That SQLite file, to read it after the gateway has closed. */
+  dbPath: string;
   client(options?: GatewayClientOptions): GatewayClient;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -32,7 +34,8 @@ export async function startTestGateway(
   overrides: GatewayOverrides & { wrapStore?: (store: EventStore) => EventStore } = {},
 ): Promise<TestGateway> {
   const dir = tempDir();
-  const sqlite = openSqliteStore(join(dir.path, 'telemetry.db'));
+  const dbPath = join(dir.path, 'telemetry.db');
+  const sqlite = openSqliteStore(dbPath);
   const store = overrides.wrapStore ? overrides.wrapStore(sqlite) : sqlite;
   const gateway = await startGateway(defaultGatewayConfig({ listen: '127.0.0.1:0', shutdownTimeoutMs: 5000, ...config }), {
     ...overrides,
@@ -42,6 +45,7 @@ export async function startTestGateway(
   return {
     gateway,
     reader: sqlite,
+    dbPath,
     client(options = {}) {
       const client = createGatewayClient(gateway.address, { insecure: true, ...options });
       clients.push(client);

@@ -8,12 +8,15 @@ import { serveRecordEvent } from '../../gateway/record-event.js';
 import { serveRecordEvents, type StreamLimits } from '../../gateway/record-events.js';
 import type { IngestDeps } from '../../gateway/record-payload.js';
 import type { Logger } from '../../logger.js';
+import { readMessages } from './read-messages.js';
 import { statusCodeOf, toServiceError } from './status.js';
 
 export interface GatewayHandlerOptions extends IngestDeps {
   policy: () => IdentityPolicy;
   limits: StreamLimits;
   logger: Logger;
+  /** Aborted when the gateway starts shutting down: open streams stop reading and end UNAVAILABLE. */
+  draining?: AbortSignal;
 }
 
 /** The grpc-js side of the gateway: metadata and status in, core calls, status out. Nothing else. */
@@ -33,13 +36,13 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
       // Ends the request iteration so the stream's in-flight writes settle and it is released.
       call.destroy();
     });
-    // A plain `for await` over the call would destroy it when the client half-closes,
+    // Not a plain `for await` over the call: that destroys it when the client half-closes,
     // before the remaining responses and the status are written.
-    const requests = call.iterator({ destroyOnReturn: false }) as AsyncIterable<IncomingRequest>;
+    const requests = readMessages<IncomingRequest>(call);
     serveRecordEvents(requests, callContext(call.metadata), options, options.limits, async (ids) => {
       if (cancelled) throw new GatewayError(Code.CANCELLED, 'client cancelled');
       if (!call.write(ids)) await drainOrCancel(call);
-    }).then(
+    }, options.draining).then(
       () => {
         observer.streamEnded('RecordEvents', Code.OK);
         call.end();
