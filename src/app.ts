@@ -10,6 +10,8 @@ import { sniffProtocol } from './adapters/net/protocol-sniffer.js';
 import { openStore } from './adapters/stores/open-store.js';
 import { parseHostPort, type GatewayConfig } from './config/gateway-config.js';
 import { loadIdentityPolicy } from './config/identity-policy.js';
+import { parseAllowlistEntry } from './core/privacy/allowlist.js';
+import { gatewayPrivacyPolicy } from './core/privacy/gateway-privacy.js';
 import { combineObservers, type IngestObserver } from './gateway/ingest-observer.js';
 import { silentLogger, type Logger } from './logger.js';
 import { VERSION } from './version.js';
@@ -45,6 +47,11 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
   const draining = new AbortController();
   const { server: grpcServer, health } = createGatewayGrpcServer({
     draining: draining.signal,
+    privacy: gatewayPrivacyPolicy({
+      enforce: config.privacyEnforcement === 'on',
+      allowlist: config.privacyAllowlist.map(parseAllowlistEntry),
+      trustedSources: config.trustedSources,
+    }),
     store,
     observer,
     policy: () => policy,

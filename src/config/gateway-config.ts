@@ -1,3 +1,4 @@
+import { parseAllowlistEntry } from '../core/privacy/allowlist.js';
 import type { Setting, SettingValues } from './settings.js';
 
 /** Everything `serve` needs, after flags, environment and config file are resolved. */
@@ -15,6 +16,12 @@ export interface GatewayConfig {
   /** JSON file of managed-service tokens: [{"name", "sha256", "scopes"}]. */
   serviceTokensFile: string | undefined;
   diagnosticsSecret: string | undefined;
+  /** Apply the private_metadata allowlist and marketing rule to events from instances. */
+  privacyEnforcement: 'on' | 'off';
+  /** `feature::action::key1::key2` entries (action may be `*`), checked at start. */
+  privacyAllowlist: string[];
+  /** Instance ids or external URLs whose events are kept whole (the vendor's public-service instances). */
+  trustedSources: string[];
   maxMessageBytes: number;
   maxInFlightPayloads: number;
   shutdownTimeoutMs: number;
@@ -30,6 +37,9 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
   { flag: 'unlicensed', kind: 'string', valueName: 'policy', defaultValue: 'allow', choices: ['allow', 'deny'], description: 'accept events from unlicensed instances' },
   { flag: 'service-tokens', kind: 'string', valueName: 'file', description: 'JSON file of managed-service tokens: [{"name","sha256","scopes"}] (see `token create`)' },
   { flag: 'diagnostics-secret', kind: 'string', valueName: 'secret', secret: true, description: 'bearer secret required by /-/healthz' },
+  { flag: 'privacy-enforcement', kind: 'string', valueName: 'on|off', defaultValue: 'on', choices: ['on', 'off'], description: 'strip non-allowlisted private_metadata and marketing_tracking from instance events before storing them' },
+  { flag: 'privacy-allowlist', kind: 'list', valueName: 'entry', defaultValue: [], description: 'private_metadata keys instances may send: feature::action::key1[::key2...] (action may be *); repeatable, or comma-separated' },
+  { flag: 'trusted-sources', kind: 'list', valueName: 'id-or-url', defaultValue: [], description: 'instance ids or external URLs exempt from privacy enforcement, the only ones whose marketing_tracking is kept' },
   { flag: 'max-message-bytes', kind: 'integer', valueName: 'n', defaultValue: 16 * 1024 * 1024, description: 'largest gRPC message accepted or sent' },
   { flag: 'max-in-flight-payloads', kind: 'integer', valueName: 'n', defaultValue: 8, description: 'payloads of one stream written at once; reading pauses beyond it' },
   { flag: 'shutdown-timeout-ms', kind: 'integer', valueName: 'ms', defaultValue: 30_000, description: 'on SIGTERM/SIGINT, how long in-flight calls may take before they are cut' },
@@ -47,12 +57,16 @@ export function toGatewayConfig(values: SettingValues): GatewayConfig {
     unlicensed: values.unlicensed as 'allow' | 'deny',
     serviceTokensFile: values.serviceTokens as string | undefined,
     diagnosticsSecret: values.diagnosticsSecret as string | undefined,
+    privacyEnforcement: values.privacyEnforcement as 'on' | 'off',
+    privacyAllowlist: (values.privacyAllowlist as string[] | undefined) ?? [],
+    trustedSources: (values.trustedSources as string[] | undefined) ?? [],
     maxMessageBytes: values.maxMessageBytes as number,
     maxInFlightPayloads: values.maxInFlightPayloads as number,
     shutdownTimeoutMs: values.shutdownTimeoutMs as number,
     logLevel: values.logLevel as string,
   };
   parseHostPort(config.listen);
+  config.privacyAllowlist.forEach((entry) => parseAllowlistEntry(entry));
   if (config.maxInFlightPayloads < 1) throw new Error('--max-in-flight-payloads must be at least 1');
   if (config.maxMessageBytes < 1024) throw new Error('--max-message-bytes must be at least 1024');
   return config;

@@ -11,6 +11,17 @@ export interface IngestObserver {
   streamEnded(rpc: 'RecordEvents' | 'RecordEvent', code: Code): void;
   /** After each payload's store write; entries and outcomes are parallel. */
   payloadRecorded(origin: StreamOrigin, entries: readonly StoreEntry[], outcomes: readonly WriteOutcome[], writeMs: number): void;
+  /** Gateway-side privacy enforcement removed something from a payload's events. */
+  privacyEnforced(origin: StreamOrigin, removed: PrivacyRemovals): void;
+}
+
+/** Totals for one payload. */
+export interface PrivacyRemovals {
+  privateKeysRemoved: number;
+  /** Allowlisted private values that were not strings, replaced by an error string. */
+  valuesReplaced: number;
+  /** Events whose marketing_tracking was removed. */
+  marketingRemoved: number;
 }
 
 export const NOOP_OBSERVER: IngestObserver = {
@@ -18,6 +29,7 @@ export const NOOP_OBSERVER: IngestObserver = {
   streamIdentified() {},
   streamEnded() {},
   payloadRecorded() {},
+  privacyEnforced() {},
 };
 
 /** Fans one observation out to several observers. */
@@ -28,5 +40,6 @@ export function combineObservers(...observers: IngestObserver[]): IngestObserver
     streamEnded: (rpc, code) => observers.forEach((o) => o.streamEnded(rpc, code)),
     payloadRecorded: (origin, entries, outcomes, writeMs) =>
       observers.forEach((o) => o.payloadRecorded(origin, entries, outcomes, writeMs)),
+    privacyEnforced: (origin, removed) => observers.forEach((o) => o.privacyEnforced(origin, removed)),
   };
 }

@@ -1,11 +1,16 @@
+import { toBinary } from '@bufbuild/protobuf';
 import { acknowledgesInvalidEvents } from '../core/identity/source.js';
+import { enforcePrivacy, type GatewayPrivacyPolicy } from '../core/privacy/gateway-privacy.js';
+import { redactedAnything } from '../core/privacy/redact-event.js';
+import { EventSchema } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { prepareEntry, type IncomingEvent } from '../core/pipeline.js';
 import { retryable, type EventStore, type StoreEntry, type StreamOrigin, type WriteOutcome } from '../core/store.js';
-import type { IngestObserver } from './ingest-observer.js';
+import type { IngestObserver, PrivacyRemovals } from './ingest-observer.js';
 
 export interface IngestDeps {
   store: EventStore;
   observer: IngestObserver;
+  privacy: GatewayPrivacyPolicy;
 }
 
 /**
@@ -19,7 +24,7 @@ export async function recordPayload(
   events: readonly IncomingEvent[],
 ): Promise<string[]> {
   if (events.length === 0) return [];
-  const entries = events.map((incoming) => prepareEntry(incoming, origin));
+  const entries = enforcePayloadPrivacy(deps, origin, events).map((incoming) => prepareEntry(incoming, origin));
   const outcomes = await writeEntries(deps, origin, entries);
 
   const ackInvalid = acknowledgesInvalidEvents(origin.source);
@@ -31,6 +36,25 @@ export async function recordPayload(
     if (entry.kind === 'event' || ackInvalid) succeeded.push(entry.id);
   }
   return succeeded;
+}
+
+/**
+ * Applies the gateway's privacy policy before anything is stored (rejected
+ * events included). Only a changed event is re-encoded.
+ */
+function enforcePayloadPrivacy(deps: IngestDeps, origin: StreamOrigin, events: readonly IncomingEvent[]): readonly IncomingEvent[] {
+  if (!deps.privacy.enforce) return events;
+  const total: PrivacyRemovals = { privateKeysRemoved: 0, valuesReplaced: 0, marketingRemoved: 0 };
+  const result = events.map((incoming) => {
+    const removed = enforcePrivacy(incoming.event, origin.source, deps.privacy);
+    if (!redactedAnything(removed)) return incoming;
+    total.privateKeysRemoved += removed.privateKeysRemoved;
+    total.valuesReplaced += removed.valuesReplaced;
+    if (removed.marketingRemoved) total.marketingRemoved++;
+    return { event: incoming.event, bytes: toBinary(EventSchema, incoming.event) };
+  });
+  if (total.privateKeysRemoved + total.valuesReplaced + total.marketingRemoved > 0) deps.observer.privacyEnforced(origin, total);
+  return result;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import type { IncomingEvent } from '../../core/pipeline.js';
 import type { IncomingRequest } from '../../core/stream-session.js';
 import type { IncomingUnaryRequest } from '../../gateway/record-event.js';
@@ -84,4 +84,27 @@ export const EMPTY_RECORD_EVENT_RESPONSE = asBuffer(toBinary(RecordEventResponse
 
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/*
+ * Requests assembled from already-encoded messages (the exporter keeps events
+ * as bytes): BinaryWriter frames them without decoding and re-encoding.
+ * Field numbers: RecordEventsRequest.metadata = 1, .events = 2,
+ * EventsPayload.events = 1; RecordEventRequest.metadata = 1, .event = 2.
+ */
+
+export function encodeMetadataRequest(metadataBytes: Uint8Array): Buffer {
+  return asBuffer(new BinaryWriter().tag(1, WireType.LengthDelimited).bytes(metadataBytes).finish());
+}
+
+export function encodeEventsRequest(eventBytes: readonly Uint8Array[]): Buffer {
+  const writer = new BinaryWriter().tag(2, WireType.LengthDelimited).fork();
+  for (const bytes of eventBytes) writer.tag(1, WireType.LengthDelimited).bytes(bytes);
+  return asBuffer(writer.join().finish());
+}
+
+export function encodeRecordEventRequest(metadataBytes: Uint8Array, eventBytes: Uint8Array): Buffer {
+  return asBuffer(
+    new BinaryWriter().tag(1, WireType.LengthDelimited).bytes(metadataBytes).tag(2, WireType.LengthDelimited).bytes(eventBytes).finish(),
+  );
 }

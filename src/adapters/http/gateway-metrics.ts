@@ -49,6 +49,13 @@ export function createGatewayMetrics(): GatewayMetrics {
     registers: [registry],
   });
 
+  const privacyRemoved = new Counter({
+    name: 'telemetry_gateway_privacy_removed_total',
+    help: 'What gateway-side privacy enforcement removed from instance events: private_metadata keys, replaced non-string values, marketing_tracking fields; by publisher source.',
+    labelNames: ['field', 'source'],
+    registers: [registry],
+  });
+
   const observer: IngestObserver = {
     streamStarted(rpc) {
       streamsStarted.inc({ rpc });
@@ -70,6 +77,12 @@ export function createGatewayMetrics(): GatewayMetrics {
       for (const [outcome, n] of Object.entries(counts)) {
         if (n > 0) events.inc({ outcome, source: origin.publisher }, n);
       }
+    },
+    privacyEnforced(origin, removed) {
+      const source = origin.publisher;
+      if (removed.privateKeysRemoved > 0) privacyRemoved.inc({ field: 'private_metadata_key', source }, removed.privateKeysRemoved);
+      if (removed.valuesReplaced > 0) privacyRemoved.inc({ field: 'private_metadata_value', source }, removed.valuesReplaced);
+      if (removed.marketingRemoved > 0) privacyRemoved.inc({ field: 'marketing_tracking', source }, removed.marketingRemoved);
     },
   };
   return { registry, observer };

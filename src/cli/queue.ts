@@ -1,0 +1,43 @@
+import { Command } from 'commander';
+import { fromBinary, toJson } from '@bufbuild/protobuf';
+import { openQueue } from '../adapters/queues/open-queue.js';
+import { QUEUE_SETTING } from '../config/exporter-config.js';
+import { addSettings, resolveSettings } from '../config/settings.js';
+import { EventSchema } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
+import { positiveInt } from './events.js';
+
+export function queueCommand(): Command {
+  const queue = new Command('queue').description('inspect the exporter\'s queue: what is pending and what has left the instance');
+
+  const stats = addSettings(new Command('stats').description('pending count, oldest pending age, exported events kept (JSON)'), [QUEUE_SETTING]).action(async () => {
+    await withQueue(stats, async (q) => {
+      const s = await q.stats(Date.now());
+      process.stdout.write(`${JSON.stringify({ queue: q.description, ...s })}\n`);
+    });
+  });
+
+  const list = addSettings(
+    new Command('list')
+      .description('recently exported events, newest first, as JSON lines with the event exactly as it was sent')
+      .option('--limit <n>', 'at most N events', positiveInt, 20),
+    [QUEUE_SETTING],
+  ).action(async (options: { limit: number }) => {
+    await withQueue(list, async (q) => {
+      for (const row of await q.recentlyExported(options.limit)) {
+        const event = toJson(EventSchema, fromBinary(EventSchema, row.bytes));
+        process.stdout.write(`${JSON.stringify({ id: row.id, exportedAt: new Date(row.exportedAtMs).toISOString(), event })}\n`);
+      }
+    });
+  });
+
+  return queue.addCommand(stats).addCommand(list);
+}
+
+async function withQueue(command: Command, use: (queue: Awaited<ReturnType<typeof openQueue>>) => Promise<void>): Promise<void> {
+  const q = await openQueue(resolveSettings(command, [QUEUE_SETTING]).queue as string);
+  try {
+    await use(q);
+  } finally {
+    await q.close();
+  }
+}

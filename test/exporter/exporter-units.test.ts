@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { encodeEventsRequest } from '../../src/adapters/grpc/codec.js';
+import { parseDurationMs } from '../../src/config/duration.js';
+import { parseGatewayUrl } from '../../src/config/exporter-config.js';
+import { backoffDelayMs } from '../../src/exporter/backoff.js';
+import { buildEvent, RecordError } from '../../src/exporter/build-event.js';
+import { exportsFeature, parseExportMode } from '../../src/exporter/export-mode.js';
+import { chunkPayloads, MAX_PAYLOAD_BYTES } from '../../src/exporter/payload-chunks.js';
+
+const event = (size: number) => ({ bytes: new Uint8Array(size) });
+
+describe('payload chunking', () => {
+  it('packs events in order into requests of at most 1 MiB as encoded', () => {
+    const sizes = Array.from({ length: 3000 }, (_, i) => 100 + ((i * 7919) % 4000));
+    const events = sizes.map(event);
+    const payloads = chunkPayloads(events);
+    assert.deepEqual(payloads.flat(), events);
+    for (const payload of payloads) assert.ok(encodeEventsRequest(payload.map((e) => e.bytes)).length <= MAX_PAYLOAD_BYTES);
+    // Full: adding the next payload's first event would have crossed the limit.
+    for (let i = 0; i + 1 < payloads.length; i++) {
+      const grown = [...payloads[i]!, payloads[i + 1]![0]!].map((e) => e.bytes);
+      assert.ok(encodeEventsRequest(grown).length > MAX_PAYLOAD_BYTES);
+    }
+  });
+
+  it('sends an event larger than the limit alone', () => {
+    const big = event(MAX_PAYLOAD_BYTES + 10);
+    assert.deepEqual(chunkPayloads([event(10), big, event(10)]).map((p) => p.length), [1, 1, 1]);
+  });
+});
+
+describe('export settings', () => {
+  it('backs off exponentially with jitter, capped', () => {
+    const options = { initialMs: 1000, maxMs: 60_000 };
+    assert.deepEqual([1, 2, 3].map((n) => backoffDelayMs(n, options, () => 0)), [500, 1000, 2000]);
+    assert.equal(backoffDelayMs(3, options, () => 1), 4000);
+    assert.equal(backoffDelayMs(30, options, () => 1), 60_000);
+  });
+
+  it('parses durations and gateway URLs, refusing what is unclear', () => {
+    assert.deepEqual(['30s', '5m', '1h30m', '250ms'].map((d) => parseDurationMs(d, 'x')), [30_000, 300_000, 5_400_000, 250]);
+    assert.throws(() => parseDurationMs('5 minutes', '--interval'), /--interval: invalid duration "5 minutes"/);
+    assert.deepEqual(parseGatewayUrl('https://telemetry.example.com'), { target: 'telemetry.example.com:443', plaintext: false });
+    assert.deepEqual(parseGatewayUrl('gw.internal:10080'), { target: 'gw.internal:10080', plaintext: false });
+    assert.deepEqual(parseGatewayUrl('http://127.0.0.1:10080'), { target: '127.0.0.1:10080', plaintext: true });
+    assert.throws(() => parseGatewayUrl('telemetry.example.com'), /give a port or a scheme/);
+  });
+
+  it('export modes: all, disabled, or a feature prefix', () => {
+    assert.equal(exportsFeature(parseExportMode('all'), 'search'), true);
+    assert.equal(exportsFeature(parseExportMode('disabled'), 'search'), false);
+    const cody = parseExportMode('prefix:cody');
+    assert.deepEqual([exportsFeature(cody, 'cody.chat'), exportsFeature(cody, 'search')], [true, false]);
+    assert.throws(() => parseExportMode('some'), /invalid export mode "some"/);
+  });
+});
+
+describe('building events', () => {
+  const context = { id: 'id-1', nowMs: 1_700_000_000_000, serverVersion: '5.11.0', legacyMetadata: false };
+
+  it('fills id, timestamp and server version', () => {
+    const built = buildEvent('search', 'submitted', { metadata: { results: 12 }, user: { userId: 7 } }, context);
+    assert.equal(built.id, 'id-1');
+    assert.equal(Number(built.timestamp?.seconds), 1_700_000_000);
+    assert.equal(built.source?.server?.version, '5.11.0');
+    assert.deepEqual(built.parameters?.metadata, { results: 12 });
+    assert.equal(built.user?.userId, 7n);
+  });
+
+  it('refuses names and metadata the gateway would refuse, at the call site', () => {
+    assert.throws(() => buildEvent('Search', 'submitted', {}, context), (e: unknown) => e instanceof RecordError && /cannot record Search\/submitted: feature must match/.test(e.message));
+    assert.throws(() => buildEvent('search', '', {}, context), /action is required/);
+    assert.throws(() => buildEvent('search', 'go', { metadata: { n: Number.NaN } }, context), /metadata "n" must be a finite number/);
+  });
+
+  it('legacy mode sends integers as int64 legacy_metadata', () => {
+    const built = buildEvent('search', 'submitted', { metadata: { results: 12, ratio: 0.5 } }, { ...context, legacyMetadata: true });
+    assert.deepEqual(built.parameters?.legacyMetadata, { results: 12n });
+    assert.deepEqual(built.parameters?.metadata, { ratio: 0.5 });
+  });
+});
