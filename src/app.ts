@@ -40,7 +40,7 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const logger = overrides.logger ?? silentLogger();
   const policy = overrides.policy ?? loadIdentityPolicy(config);
-  const store = overrides.store ?? openStore(config.store);
+  const store = overrides.store ?? (await openStore(config.store));
   const metrics = createGatewayMetrics();
   const observer = overrides.observer ? combineObservers(metrics.observer, overrides.observer) : metrics.observer;
 

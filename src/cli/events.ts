@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { openReader } from '../adapters/stores/open-store.js';
+import { redactUrl } from '../adapters/stores/store-url.js';
 import { renderStoredRecord } from '../core/record.js';
 import type { EventReader } from '../core/store.js';
 import { addStoreOption, resolveStoreUrl } from './store-option.js';
@@ -59,9 +60,9 @@ export function eventsCommand(): Command {
 async function withReader(url: string, use: (reader: EventReader) => Promise<void>): Promise<void> {
   let reader: EventReader;
   try {
-    reader = openReader(url);
+    reader = await openReader(url);
   } catch (error) {
-    throw new Error(`cannot open store ${url}: ${(error as Error).message}`);
+    throw new Error(`cannot open store ${redactUrl(url)}: ${(error as Error).message}`);
   }
   try {
     await use(reader);

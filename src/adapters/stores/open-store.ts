@@ -1,35 +1,61 @@
 import type { EventReader, EventStore } from '../../core/store.js';
+import { createFanOutStore } from './fan-out-store.js';
 import { createMemoryStore } from './memory-store.js';
+import { openNatsReader, openNatsStore } from './nats/nats-store.js';
+import { openPostgresReader } from './postgres/postgres-reader.js';
+import { openPostgresStore } from './postgres/postgres-store.js';
 import { openSqliteReader, openSqliteStore } from './sqlite/sqlite-store.js';
+import { parseStoreUrl, redactUrl, splitStoreUrls } from './store-url.js';
 
-/** Store URLs the gateway understands; later stores add their scheme here. */
-export type StoreUrl = { scheme: 'sqlite'; path: string } | { scheme: 'memory' };
+export { parseStoreUrl, splitStoreUrls, type StoreUrl } from './store-url.js';
 
-export function parseStoreUrl(url: string): StoreUrl {
-  if (url === 'memory:' || url === 'memory') return { scheme: 'memory' };
-  if (url.startsWith('sqlite:')) {
-    // sqlite:./rel/path, sqlite:/abs/path and sqlite:///abs/path all name a file.
-    const rest = url.slice('sqlite:'.length);
-    const path = rest.startsWith('//') ? rest.slice(2) : rest;
-    if (path === '') throw new Error(`store URL "${url}" names no file`);
-    return { scheme: 'sqlite', path };
+/**
+ * Opens the store a URL names; a comma-separated list opens each and fans out
+ * to all of them. Network stores connect and prepare their schema or stream
+ * here, so a wrong URL or an unreachable server fails the start, not the first write.
+ */
+export async function openStore(url: string): Promise<EventStore> {
+  const urls = splitStoreUrls(url);
+  if (urls.length === 1) return openOne(urls[0]!);
+  const settled = await Promise.allSettled(urls.map(openOne));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  const opened = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  if (failed) {
+    await Promise.allSettled(opened.map((store) => store.close()));
+    throw failed.reason;
   }
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
-  throw new Error(
-    scheme === undefined
-      ? `store URL "${url}" has no scheme; expected sqlite:PATH`
-      : `unsupported store scheme "${scheme}:"; supported: sqlite:, memory:`,
-  );
+  return createFanOutStore(opened);
 }
 
-export function openStore(url: string): EventStore {
+function openOne(url: string): Promise<EventStore> {
   const parsed = parseStoreUrl(url);
-  return parsed.scheme === 'memory' ? createMemoryStore() : openSqliteStore(parsed.path);
+  switch (parsed.scheme) {
+    case 'memory':
+      return Promise.resolve(createMemoryStore());
+    case 'sqlite':
+      return Promise.resolve(openSqliteStore(parsed.path));
+    case 'postgres':
+      return openPostgresStore(parsed.url);
+    case 'nats':
+      return openNatsStore(parsed.url);
+  }
 }
 
-/** Opens a store for reading only; for files, it must already exist. */
-export function openReader(url: string): EventReader {
-  const parsed = parseStoreUrl(url);
-  if (parsed.scheme === 'memory') throw new Error('a memory: store can only be read by the gateway that holds it');
-  return openSqliteReader(parsed.path);
+/** Opens one store for reading only; it must already exist (files, tables, stream). */
+export async function openReader(url: string): Promise<EventReader> {
+  const urls = splitStoreUrls(url);
+  if (urls.length > 1) {
+    throw new Error(`reading needs one store, not a list; pick one with --store (${urls.map(redactUrl).join(', ')})`);
+  }
+  const parsed = parseStoreUrl(urls[0]!);
+  switch (parsed.scheme) {
+    case 'memory':
+      throw new Error('a memory: store can only be read by the gateway that holds it');
+    case 'sqlite':
+      return openSqliteReader(parsed.path);
+    case 'postgres':
+      return openPostgresReader(parsed.url);
+    case 'nats':
+      return openNatsReader(parsed.url);
+  }
 }

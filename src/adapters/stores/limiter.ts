@@ -1,0 +1,38 @@
+/**
+ * At most `max` tasks at once, the rest wait in arrival order. Used to bound
+ * publishes awaiting an ack, so a slow or absent server makes callers wait
+ * instead of growing a client-side buffer without limit.
+ */
+export interface Limiter {
+  run<T>(task: () => Promise<T>): Promise<T>;
+  /** Resolves once nothing is running or waiting. */
+  idle(): Promise<void>;
+}
+
+export function createLimiter(max: number): Limiter {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  const idleWaiters: Array<() => void> = [];
+
+  const release = (): void => {
+    const next = waiting.shift();
+    if (next) return next(); // the slot passes straight to the next task
+    running--;
+    if (running === 0) idleWaiters.splice(0).forEach((wake) => wake());
+  };
+
+  return {
+    async run(task) {
+      if (running < max) running++;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      try {
+        return await task();
+      } finally {
+        release();
+      }
+    },
+    idle() {
+      return running === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
+    },
+  };
+}

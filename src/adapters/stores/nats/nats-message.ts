@@ -1,0 +1,148 @@
+import { fromBinary } from '@bufbuild/protobuf';
+import { headers as createHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import type { Source } from '../../../core/identity/source.js';
+import { recordAttributes } from '../../../core/record.js';
+import type { StoreEntry, StreamOrigin } from '../../../core/store.js';
+import { EventSchema } from '../../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
+
+/**
+ * One JetStream message per entry. The body is the Event's protobuf bytes,
+ * exactly as the SQL stores keep them; the headers carry the deployed
+ * gateway's record attributes (`publisher.source`, `event.feature`,
+ * `event.action`, `event.hasPrivateMetadata`, `event.recordsPrivateMetadata*`)
+ * and what a consumer needs to rebuild the record without asking anyone:
+ *
+ *   Nats-Msg-Id          event id, percent-encoded (events only: JetStream drops re-sent ids)
+ *   Tgw-Kind             event | rejected
+ *   Tgw-Event-Id         event id, percent-encoded (ids are any text; header values cannot hold CR/LF)
+ *   Tgw-Timestamp-Ms     event time, ms since the epoch (events)
+ *   Tgw-Feature, Tgw-Action, Tgw-Reason   percent-encoded (rejected; may be any text)
+ *   Tgw-Metadata         RecordEventsRequestMetadata protobuf bytes, base64
+ *   Tgw-Metadata-Digest  hex SHA-256 of those bytes
+ *   Tgw-Source           the identified sender (no secrets), JSON, base64
+ *
+ * Attribute values are the deployed ones, except that CR/LF (which a header
+ * cannot hold) become spaces.
+ */
+export const HEADER = {
+  kind: 'Tgw-Kind',
+  eventId: 'Tgw-Event-Id',
+  timestampMs: 'Tgw-Timestamp-Ms',
+  feature: 'Tgw-Feature',
+  action: 'Tgw-Action',
+  reason: 'Tgw-Reason',
+  metadata: 'Tgw-Metadata',
+  metadataDigest: 'Tgw-Metadata-Digest',
+  source: 'Tgw-Source',
+} as const;
+
+/** Header values of one stream origin, computed once per origin rather than once per event. */
+interface OriginHeaders {
+  metadata: string;
+  source: string;
+}
+const originHeaders = new WeakMap<StreamOrigin, OriginHeaders>();
+
+function headersOf(origin: StreamOrigin): OriginHeaders {
+  let known = originHeaders.get(origin);
+  if (known === undefined) {
+    known = {
+      metadata: Buffer.from(origin.metadataBytes).toString('base64'),
+      source: Buffer.from(JSON.stringify(origin.source)).toString('base64'),
+    };
+    originHeaders.set(origin, known);
+  }
+  return known;
+}
+
+export function entryHeaders(entry: StoreEntry, origin: StreamOrigin): MsgHdrs {
+  const h = createHeaders();
+  const shared = headersOf(origin);
+  h.set(HEADER.kind, entry.kind);
+  h.set(HEADER.eventId, messageId(entry.id));
+  h.set(HEADER.metadata, shared.metadata);
+  h.set(HEADER.metadataDigest, origin.metadataDigest);
+  h.set(HEADER.source, shared.source);
+  if (entry.kind === 'rejected') {
+    h.set('publisher.source', headerSafe(origin.publisher));
+    h.set(HEADER.feature, encodeURIComponent(entry.feature));
+    h.set(HEADER.action, encodeURIComponent(entry.action));
+    h.set(HEADER.reason, encodeURIComponent(entry.reason));
+    return h;
+  }
+  h.set(HEADER.timestampMs, String(entry.timestampMs));
+  for (const [name, value] of Object.entries(attributesOf(entry.bytes, origin.publisher, entry.feature, entry.action))) {
+    h.set(name, headerSafe(value));
+  }
+  return h;
+}
+
+/** The Nats-Msg-Id of an event: its id, percent-encoded so any id fits a header. */
+export const messageId = (id: string): string => encodeURIComponent(id);
+
+const headerSafe = (value: string): string => value.replace(/[\r\n]/g, ' ');
+
+/**
+ * The deployed attributes, from core/record.ts. Bytes that do not decode
+ * (never from the pipeline, which decoded them itself) still get the
+ * attributes the entry itself knows.
+ */
+function attributesOf(bytes: Uint8Array, publisher: string, feature: string, action: string): Record<string, string> {
+  try {
+    return recordAttributes(fromBinary(EventSchema, bytes), publisher);
+  } catch {
+    return { 'publisher.source': publisher, 'event.feature': feature, 'event.action': action };
+  }
+}
+
+/** What a consumer reads back from a message. */
+export interface DecodedMessage {
+  origin: StreamOrigin;
+  entry: StoreEntry;
+}
+
+/** Origins rebuilt from headers, by digest: every message of a stream carries the same ones. */
+const decodedOrigins = new Map<string, StreamOrigin>();
+const MAX_DECODED_ORIGINS = 1024;
+
+/** Rebuilds the entry from a message; throws for a message this gateway did not publish. */
+export function decodeMessage(headers: MsgHdrs | undefined, body: Uint8Array): DecodedMessage {
+  const get = (name: string): string => {
+    const value = headers?.get(name) ?? '';
+    if (value === '') throw new Error(`message has no ${name} header; it was not published by telemetry-gateway`);
+    return value;
+  };
+  const kind = get(HEADER.kind);
+  const digest = get(HEADER.metadataDigest);
+  let origin = decodedOrigins.get(digest);
+  if (origin === undefined) {
+    const source = JSON.parse(Buffer.from(get(HEADER.source), 'base64').toString('utf8')) as Source;
+    origin = {
+      source,
+      publisher: get('publisher.source'),
+      metadataBytes: Buffer.from(get(HEADER.metadata), 'base64'),
+      metadataDigest: digest,
+    };
+    if (decodedOrigins.size >= MAX_DECODED_ORIGINS) decodedOrigins.clear();
+    decodedOrigins.set(digest, origin);
+  }
+  const id = decodeURIComponent(headers?.get(HEADER.eventId) ?? '');
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (kind === 'rejected') {
+    const text = (name: string): string => decodeURIComponent(headers?.get(name) ?? '');
+    return { origin, entry: { kind: 'rejected', id, feature: text(HEADER.feature), action: text(HEADER.action), reason: text(HEADER.reason), bytes } };
+  }
+  if (kind !== 'event') throw new Error(`message has unknown ${HEADER.kind} "${kind}"`);
+  if (id === '') throw new Error(`event message has no ${HEADER.eventId}`);
+  return {
+    origin,
+    entry: {
+      kind: 'event',
+      id,
+      feature: get('event.feature'),
+      action: get('event.action'),
+      timestampMs: Number(get(HEADER.timestampMs)),
+      bytes,
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import type { Pool } from 'pg';
+import { DUPLICATE, retryable, STORED, type WriteBatch, type WriteOutcome } from '../../../core/store.js';
+import { describePgError } from './pg-errors.js';
+import type { RecordRenderer } from './record-renderer.js';
+
+/**
+ * One statement, so one round trip and one implicit transaction per group:
+ * the metadata, rejected and event inserts commit together or not at all.
+ * Arrays travel as parameters (unnest), the records as one JSON array.
+ *
+ * Rows are inserted in event id order: two transactions that insert
+ * overlapping ids (replicas receiving the same re-sent events) then wait for
+ * each other in the same order and cannot deadlock. `seq` is drawn first, in
+ * arrival order (OFFSET 0 keeps the planner from moving nextval past the sort),
+ * so a stream's events still list in the order they were sent.
+ */
+const INSERT_GROUP = `
+WITH new_metadata AS (
+  INSERT INTO stream_metadata (digest, publisher, source, metadata)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bytea[]) AS m(digest, publisher, source, metadata)
+  ORDER BY digest
+  ON CONFLICT (digest) DO NOTHING
+), new_rejected AS (
+  INSERT INTO rejected_events (event_id, metadata_digest, source, feature, action, reason, received_at, event)
+  SELECT id, digest, source, feature, action, reason, to_timestamp($5::float8 / 1000), event
+    FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[])
+      AS r(id, digest, source, feature, action, reason, event)
+), new_events AS (
+  INSERT INTO events (seq, event_id, metadata_digest, source, feature, action, event_time, received_at, event, record)
+  SELECT seq, id, digest, source, feature, action, to_timestamp(time_ms / 1000), to_timestamp($5::float8 / 1000), event,
+         NULLIF(record, 'null'::jsonb)
+    FROM (
+      SELECT nextval('events_seq') AS seq, e.*
+        FROM ROWS FROM (
+          unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::float8[], $19::bytea[]),
+          jsonb_array_elements($20::jsonb)
+        ) AS e(id, digest, source, feature, action, time_ms, event, record)
+      OFFSET 0
+    ) AS numbered
+   ORDER BY id
+  ON CONFLICT (event_id) DO NOTHING
+  RETURNING event_id
+)
+SELECT event_id FROM new_events`;
+
+/** Writes a group of batches; never rejects: a failure makes every entry retryable. */
+export async function insertGroup(pool: Pool, render: RecordRenderer, group: readonly WriteBatch[]): Promise<WriteOutcome[][]> {
+  const metadata = new Map<string, WriteBatch['origin']>();
+  const rejected = { id: [] as string[], digest: [] as string[], source: [] as string[], feature: [] as string[], action: [] as string[], reason: [] as string[], event: [] as Buffer[] };
+  const events = { id: [] as string[], digest: [] as string[], source: [] as string[], feature: [] as string[], action: [] as string[], timeMs: [] as number[], event: [] as Buffer[], records: [] as string[] };
+  // The first entry with an id is the one inserted; any later one in the group is a duplicate of it.
+  const isFirstOfId = group.map((batch) => batch.entries.map(() => false));
+  const seen = new Set<string>();
+
+  for (const [b, { origin, entries }] of group.entries()) {
+    metadata.set(origin.metadataDigest, origin);
+    for (const [e, entry] of entries.entries()) {
+      if (entry.kind === 'rejected') {
+        rejected.id.push(entry.id);
+        rejected.digest.push(origin.metadataDigest);
+        rejected.source.push(origin.publisher);
+        rejected.feature.push(entry.feature);
+        rejected.action.push(entry.action);
+        rejected.reason.push(entry.reason);
+        rejected.event.push(asBuffer(entry.bytes));
+        continue;
+      }
+      if (seen.has(entry.id)) continue;
+      seen.add(entry.id);
+      isFirstOfId[b]![e] = true;
+      events.id.push(entry.id);
+      events.digest.push(origin.metadataDigest);
+      events.source.push(origin.publisher);
+      events.feature.push(entry.feature);
+      events.action.push(entry.action);
+      events.timeMs.push(entry.timestampMs);
+      events.event.push(asBuffer(entry.bytes));
+      events.records.push(render(entry.bytes, origin) ?? 'null');
+    }
+  }
+  const origins = [...metadata.values()];
+
+  let inserted: Set<string>;
+  try {
+    const result = await pool.query<{ event_id: string }>(INSERT_GROUP, [
+      origins.map((o) => o.metadataDigest),
+      origins.map((o) => o.publisher),
+      origins.map((o) => JSON.stringify(o.source)),
+      origins.map((o) => asBuffer(o.metadataBytes)),
+      Date.now(),
+      rejected.id,
+      rejected.digest,
+      rejected.source,
+      rejected.feature,
+      rejected.action,
+      rejected.reason,
+      rejected.event,
+      events.id,
+      events.digest,
+      events.source,
+      events.feature,
+      events.action,
+      events.timeMs,
+      events.event,
+      `[${events.records.join(',')}]`,
+    ]);
+    inserted = new Set(result.rows.map((row) => row.event_id));
+  } catch (error) {
+    const failure = retryable(`postgres: ${describePgError(error)}`);
+    return group.map((batch) => batch.entries.map(() => failure));
+  }
+  return group.map((batch, b) =>
+    batch.entries.map((entry, e) => {
+      if (entry.kind === 'rejected') return STORED;
+      return isFirstOfId[b]![e] && inserted.has(entry.id) ? STORED : DUPLICATE;
+    }),
+  );
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
