@@ -1,7 +1,7 @@
 import { backoffDelayMs, type BackoffOptions } from './backoff.js';
 import { NOOP_EXPORT_OBSERVER, type ExportObserver } from './export-observer.js';
 import { runExport, type ExportRunOptions, type ExportRunResult } from './export-run.js';
-import type { ConnectGateway } from './gateway-transport.js';
+import type { ConnectGateway, GatewayTransport } from './gateway-transport.js';
 import type { EventQueue } from './queue.js';
 
 export const DEFAULT_EXPORT_INTERVAL_MS = 5 * 60_000;
@@ -60,13 +60,14 @@ export function createExportLoop(options: ExportLoopOptions): ExportLoop {
   const runOnce = async (): Promise<ExportRunResult> => {
     const started = performance.now();
     let result: ExportRunResult;
-    const transport = options.connect();
+    let transport: GatewayTransport | undefined;
     try {
+      transport = options.connect();
       result = await runExport(options.queue, transport, options);
     } catch (error) {
       result = { sent: 0, acknowledged: 0, batches: 0, error: error instanceof Error ? error.message : String(error) };
     } finally {
-      transport.close();
+      transport?.close();
     }
     observer.runFinished(result, performance.now() - started);
     return result;

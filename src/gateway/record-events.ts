@@ -59,13 +59,20 @@ export async function serveRecordEvents(
 async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
   if (signal.aborted) return;
   const iterator = source[Symbol.asyncIterator]();
-  const aborted = new Promise<IteratorResult<T>>((resolve) =>
-    signal.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true }),
-  );
-  for (;;) {
-    const next = await Promise.race([iterator.next(), aborted]);
-    if (next.done) return;
-    yield next.value;
-    if (signal.aborted) return;
+  let onAbort!: () => void;
+  const aborted = new Promise<IteratorResult<T>>((resolve) => {
+    onAbort = () => resolve({ done: true, value: undefined });
+  });
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), aborted]);
+      if (next.done) return;
+      yield next.value;
+      if (signal.aborted) return;
+    }
+  } finally {
+    // One listener per stream on a gateway-wide signal: release it when the stream ends.
+    signal.removeEventListener('abort', onAbort);
   }
 }

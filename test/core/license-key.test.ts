@@ -14,8 +14,8 @@ import {
 import { sshMpint, sshString } from '../../src/core/identity/ssh-wire.js';
 import { generateVendorKeyPair, parseAuthorizedKeys, parseVendorPrivateKey } from '../../src/core/identity/vendor-keys.js';
 
-// Vectors made with Go's x/crypto/ssh, in ../shared beside the repository (locally and in CI).
-const LICENSE = new URL('../../../shared/testdata/license/', import.meta.url);
+// Vectors made with Go's x/crypto/ssh (a copy of the shared test data; see test/vectors.test.ts).
+const LICENSE = new URL('../vectors/license/', import.meta.url);
 const vector = (name: string): string => readFileSync(new URL(name, LICENSE), 'utf8');
 const RSA_PUB = parseAuthorizedKeys(vector('vendor_rsa.pub'));
 const ED25519_PUB = parseAuthorizedKeys(vector('vendor_ed25519.pub'));

@@ -15,8 +15,8 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS queued_events_exported ON queued_events(exported_at_ms) WHERE exported_at_ms IS NOT NULL;
 `;
 
-interface PendingEnqueue {
-  events: readonly QueuedEvent[];
+interface PendingWrite {
+  apply: () => void;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -24,8 +24,9 @@ interface PendingEnqueue {
 /**
  * The default exporter queue: one SQLite file shared by the recording process
  * and the export daemon (WAL lets them work at once). synchronous=FULL, so an
- * event is on disk before record() resolves; concurrent record() calls share
- * one commit (collected until the next event-loop turn).
+ * event is on disk before record() resolves. Writes (enqueues, and marks as
+ * each gateway response arrives) share one commit per event-loop turn, so
+ * neither pays an fsync each.
  */
 export function openSqliteQueue(path: string): EventQueue {
   mkdirSync(dirname(path), { recursive: true });
@@ -48,14 +49,11 @@ export function openSqliteQueue(path: string): EventQueue {
     `SELECT id, timestamp_ms AS timestampMs, payload AS bytes, exported_at_ms AS exportedAtMs FROM queued_events
       WHERE exported_at_ms IS NOT NULL ORDER BY exported_at_ms DESC, seq DESC LIMIT ?`,
   );
-  const insertAll = db.transaction((writes: PendingEnqueue[]) => {
-    for (const write of writes) for (const e of write.events) insert.run(e.id, e.timestampMs, e.bytes);
-  });
-  const markAll = db.transaction((ids: readonly string[], at: number) => {
-    for (const id of ids) mark.run(at, id);
+  const applyAll = db.transaction((writes: PendingWrite[]) => {
+    for (const write of writes) write.apply();
   });
 
-  let waiting: PendingEnqueue[] = [];
+  let waiting: PendingWrite[] = [];
   let flushScheduled = false;
   let closed = false;
   const flush = (): void => {
@@ -63,7 +61,7 @@ export function openSqliteQueue(path: string): EventQueue {
     const writes = waiting;
     waiting = [];
     try {
-      insertAll(writes);
+      applyAll(writes);
       for (const write of writes) write.resolve();
     } catch (error) {
       for (const write of writes) write.reject(error as Error);
@@ -72,27 +70,33 @@ export function openSqliteQueue(path: string): EventQueue {
   const open = (): void => {
     if (closed) throw new Error('the queue is closed');
   };
+  const commitSoon = (apply: () => void): Promise<void> => {
+    if (closed) return Promise.reject(new Error('the queue is closed'));
+    return new Promise((resolve, reject) => {
+      waiting.push({ apply, resolve, reject });
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flush);
+      }
+    });
+  };
 
   return {
     description: `sqlite:${path}`,
     enqueue(events) {
-      if (closed) return Promise.reject(new Error('the queue is closed'));
       if (events.length === 0) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        waiting.push({ events, resolve, reject });
-        if (!flushScheduled) {
-          flushScheduled = true;
-          setImmediate(flush);
-        }
+      return commitSoon(() => {
+        for (const e of events) insert.run(e.id, e.timestampMs, e.bytes);
       });
     },
     async pending({ limit, afterSeq = 0 }) {
       open();
       return selectPending.all(afterSeq, limit) as PendingEvent[];
     },
-    async markExported(ids, exportedAtMs) {
-      open();
-      markAll(ids, exportedAtMs);
+    markExported(ids, exportedAtMs) {
+      return commitSoon(() => {
+        for (const id of ids) mark.run(exportedAtMs, id);
+      });
     },
     async deleteExportedBefore(cutoffMs) {
       open();
