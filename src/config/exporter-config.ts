@@ -7,7 +7,7 @@ import { parseDurationMs } from './duration.js';
 import { parseHostPort } from './gateway-config.js';
 import type { Setting, SettingValues } from './settings.js';
 
-export const QUEUE_SETTING: Setting = { flag: 'queue', kind: 'string', valueName: 'url', defaultValue: 'sqlite:./data/queue.db', description: 'the durable export queue: sqlite:PATH' };
+export const QUEUE_SETTING: Setting = { flag: 'queue', kind: 'string', valueName: 'url', defaultValue: 'sqlite:./data/queue.db', description: 'the durable export queue: sqlite:PATH, or postgres://... when several processes record' };
 
 /** Settings shared by everything that records: they decide what may leave the instance. */
 export const RECORD_SETTINGS: readonly Setting[] = [
