@@ -7,6 +7,7 @@ import { queueCommand } from './queue.js';
 import { recordCommand } from './record.js';
 import { sendSampleCommand } from './send-sample.js';
 import { serveCommand } from './serve.js';
+import { sinkCommand } from './sink.js';
 import { tokenCommand } from './token.js';
 
 const program = new Command('telemetry-gateway')
@@ -15,6 +16,7 @@ const program = new Command('telemetry-gateway')
   .showHelpAfterError()
   .addCommand(serveCommand())
   .addCommand(eventsCommand())
+  .addCommand(sinkCommand())
   .addCommand(licenseCommand())
   .addCommand(tokenCommand())
   .addCommand(sendSampleCommand())

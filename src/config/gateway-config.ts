@@ -30,7 +30,7 @@ export interface GatewayConfig {
 
 export const GATEWAY_SETTINGS: readonly Setting[] = [
   { flag: 'listen', kind: 'string', valueName: 'host:port', defaultValue: '127.0.0.1:10080', description: 'address for gRPC and HTTP (one port, protocol detected per connection)' },
-  { flag: 'store', kind: 'string', valueName: 'url', defaultValue: 'sqlite:./data/telemetry.db', description: 'where events are written: sqlite:PATH or memory:' },
+  { flag: 'store', kind: 'string', valueName: 'url', defaultValue: 'sqlite:./data/telemetry.db', description: 'where events are written: sqlite:PATH, postgres://..., nats://..., memory:, or a comma-separated list of them (fan-out: acknowledged once all have it)' },
   { flag: 'license-public-key', kind: 'list', valueName: 'file', defaultValue: [], description: 'vendor public key file (OpenSSH authorized_keys lines) that license keys must verify against; repeatable, or comma-separated' },
   { flag: 'reject-expired-licenses', kind: 'boolean', defaultValue: false, description: 'refuse licensed instances whose license has expired' },
   { flag: 'revoked-licenses', kind: 'string', valueName: 'file', description: 'file of revoked license signature digests (as `license inspect` prints signatureSha256), one per line' },

@@ -34,7 +34,7 @@ export function parseStoreUrl(url: string): StoreUrl {
 export function splitStoreUrls(value: string): string[] {
   const urls = value
     .split(/,(?=\s*[a-z][a-z0-9+.-]*:)/i)
-    .map((url) => url.trim())
+    .map((url) => url.trim().replace(/^,+|,+$/g, '').trim())
     .filter((url) => url !== '');
   if (urls.length === 0) throw new Error('no store URL given');
   return urls;
