@@ -177,7 +177,7 @@ describe('RecordEvents stream protocol (real gRPC client over a socket)', () => 
   it('keeps a record of 10,000,000 bytes or more out of the store, with a reason, acknowledged', async () => {
     await using t = await startTestGateway();
     // NUL characters escape to six bytes each in JSON: 1.7 MB on the wire, > 10 MB as a record.
-    const huge = testEvent({ parameters: { privateMetadata: { blob: '\u0000'.repeat(1_700_000) } } });
+    const huge = testEvent({ featureFlags: { flags: { blob: '\u0000'.repeat(1_700_000) } } });
     const small = testEvent();
     const result = await exchange(t.client().openRecordEvents(), [
       metadataRequest(unlicensed()),
