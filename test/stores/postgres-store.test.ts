@@ -68,6 +68,22 @@ describe('postgres', { skip }, () => {
     }
   });
 
+  it('postgres: with record=none the JSONB column stays empty and the bytes are still kept and listed', async () => {
+    const db = postgresTestStore('record=none');
+    const store = await openPostgresStore(db.url);
+    try {
+      const event = testEvent();
+      const entry = { ...eventEntry(event.id), bytes: toBinary(EventSchema, event) };
+      await store.write({ origin: origin(), entries: [entry] });
+      const row = await withPostgres(async (c) => (await c.query(`SELECT record FROM "${db.schema}".events`)).rows[0]);
+      assert.equal(row.record, null);
+      assert.deepEqual(Buffer.from((await store.listEvents({ limit: 1 }))[0]!.eventBytes), Buffer.from(entry.bytes));
+    } finally {
+      await store.close();
+      await db.drop();
+    }
+  });
+
   it('postgres: group commit puts concurrent payloads into shared statements', async () => {
     const db = postgresTestStore('pool_size=2');
     const store = await openPostgresStore(db.url);

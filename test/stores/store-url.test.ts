@@ -37,6 +37,9 @@ it('reads the gateway options out of a postgres URL and leaves the rest to pg', 
   assert.equal(options.pool.connectionString, 'postgres://u:pw@h:5432/db?sslmode=disable');
   assert.equal(options.pool.options, '-c search_path=tele');
   assert.equal(options.description, 'postgres://h:5432/db?schema=tele&pool_size=9&sslmode=disable');
+  assert.equal(options.record, 'jsonb');
+  assert.equal(parsePostgresUrl('postgres://h/db?record=none').record, 'none');
+  assert.throws(() => parsePostgresUrl('postgres://h/db?record=json'), /record must be jsonb or none/);
   assert.throws(() => parsePostgresUrl('postgres://h/db?pool_size=0'), /pool_size must be a positive integer/);
   assert.throws(() => parsePostgresUrl('postgres://h/db?schema=Robert";DROP'), /schema must be a lower-case SQL identifier/);
 });

@@ -63,6 +63,9 @@ export function parseNatsUrl(url: string): NatsOptions {
       // A server restart or failover is waited out; publishes meanwhile time out as retryable.
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
+      // Otherwise every publish captures two stack traces up front, in case it times out:
+      // measured at ~30% of the gateway's CPU under load. Errors keep their messages.
+      noAsyncTraces: true,
     },
     stream,
     subjectPrefix,

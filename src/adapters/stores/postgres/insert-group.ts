@@ -6,7 +6,12 @@ import type { RecordRenderer } from './record-renderer.js';
 /**
  * One statement, so one round trip and one implicit transaction per group:
  * the metadata, rejected and event inserts commit together or not at all.
- * Arrays travel as parameters (unnest), the records as one JSON array.
+ * Arrays travel as parameters (unnest). The events' bytes go as one bytea,
+ * sliced by offset in SQL: pg sends a Buffer in binary, where a bytea[] would
+ * be hex-encoded and escaped element by element. The records go as one JSON array: no
+ * per-element escaping in JS, and json_array_elements splits it without
+ * building a jsonb of the whole batch first (each record is parsed once, into
+ * its row).
  *
  * Rows are inserted in event id order: two transactions that insert
  * overlapping ids (replicas receiving the same re-sent events) then wait for
@@ -27,14 +32,14 @@ WITH new_metadata AS (
       AS r(id, digest, source, feature, action, reason, event)
 ), new_events AS (
   INSERT INTO events (seq, event_id, metadata_digest, source, feature, action, event_time, received_at, event, record)
-  SELECT seq, id, digest, source, feature, action, to_timestamp(time_ms / 1000), to_timestamp($5::float8 / 1000), event,
-         NULLIF(record, 'null'::jsonb)
+  SELECT seq, id, digest, source, feature, action, to_timestamp(time_ms / 1000), to_timestamp($5::float8 / 1000),
+         substring($19::bytea FROM event_start + 1 FOR event_length), NULLIF(record::text, 'null')::jsonb
     FROM (
       SELECT nextval('events_seq') AS seq, e.*
         FROM ROWS FROM (
-          unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::float8[], $19::bytea[]),
-          jsonb_array_elements($20::jsonb)
-        ) AS e(id, digest, source, feature, action, time_ms, event, record)
+          unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::float8[], $21::int4[], $22::int4[]),
+          json_array_elements($20::json)
+        ) AS e(id, digest, source, feature, action, time_ms, event_start, event_length, record)
       OFFSET 0
     ) AS numbered
    ORDER BY id
@@ -47,7 +52,8 @@ SELECT event_id FROM new_events`;
 export async function insertGroup(pool: Pool, render: RecordRenderer, group: readonly WriteBatch[]): Promise<WriteOutcome[][]> {
   const metadata = new Map<string, WriteBatch['origin']>();
   const rejected = { id: [] as string[], digest: [] as string[], source: [] as string[], feature: [] as string[], action: [] as string[], reason: [] as string[], event: [] as Buffer[] };
-  const events = { id: [] as string[], digest: [] as string[], source: [] as string[], feature: [] as string[], action: [] as string[], timeMs: [] as number[], event: [] as Buffer[], records: [] as string[] };
+  const events = { id: [] as string[], digest: [] as string[], source: [] as string[], feature: [] as string[], action: [] as string[], timeMs: [] as number[], event: [] as Buffer[], start: [] as number[], length: [] as number[], records: [] as string[] };
+  let eventBytes = 0;
   // The first entry with an id is the one inserted; any later one in the group is a duplicate of it.
   const isFirstOfId = group.map((batch) => batch.entries.map(() => false));
   const seen = new Set<string>();
@@ -75,6 +81,9 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
       events.action.push(entry.action);
       events.timeMs.push(entry.timestampMs);
       events.event.push(asBuffer(entry.bytes));
+      events.start.push(eventBytes);
+      events.length.push(entry.bytes.byteLength);
+      eventBytes += entry.bytes.byteLength;
       events.records.push(render(entry.bytes, origin) ?? 'null');
     }
   }
@@ -101,8 +110,10 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
       events.feature,
       events.action,
       events.timeMs,
-      events.event,
+      Buffer.concat(events.event, eventBytes),
       `[${events.records.join(',')}]`,
+      events.start,
+      events.length,
     ]);
     inserted = new Set(result.rows.map((row) => row.event_id));
   } catch (error) {

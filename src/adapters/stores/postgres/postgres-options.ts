@@ -6,7 +6,7 @@ import { redactUrl } from '../store-url.js';
  * query parameters are listed here and removed before the URL reaches `pg`;
  * every other parameter (sslmode, application_name, ...) is pg's.
  *
- *   postgres://user:password@host:5432/db?schema=telemetry&pool_size=8
+ *   postgres://user:password@host:5432/db?schema=telemetry&pool_size=8&record=jsonb
  */
 export interface PostgresOptions {
   pool: PoolConfig;
@@ -14,6 +14,13 @@ export interface PostgresOptions {
   schema: string | undefined;
   /** Most entries in one commit; a larger backlog is split across commits (and connections). */
   maxEntriesPerCommit: number;
+  /**
+   * `jsonb` (default): each row keeps the downstream record as JSONB, for SQL
+   * queries into events. `none`: the column stays NULL and the record is
+   * rendered from the bytes when read (as `events list` does), which saves
+   * the gateway a decode and render per event and PostgreSQL the JSONB.
+   */
+  record: 'jsonb' | 'none';
   /** The URL without credentials, for logs and health messages. */
   description: string;
 }
@@ -45,6 +52,9 @@ export function parsePostgresUrl(url: string): PostgresOptions {
   const queryTimeoutMs = number('query_timeout_ms');
   const schema = parsed.searchParams.get('schema') ?? undefined;
   parsed.searchParams.delete('schema');
+  const record = parsed.searchParams.get('record') ?? 'jsonb';
+  parsed.searchParams.delete('record');
+  if (record !== 'jsonb' && record !== 'none') throw new Error(`postgres store: record must be jsonb or none, got "${record}"`);
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new Error(`postgres store: schema must be a lower-case SQL identifier, got "${schema}"`);
   }
@@ -62,6 +72,7 @@ export function parsePostgresUrl(url: string): PostgresOptions {
     },
     schema,
     maxEntriesPerCommit,
+    record,
     description: redactUrl(url),
   };
 }

@@ -34,7 +34,7 @@ export async function openPostgresStore(url: string): Promise<PostgresStore> {
     throw new Error(`postgres store ${options.description}: ${describePgError(error)}`);
   }
 
-  const render = createRecordRenderer();
+  const render = options.record === 'jsonb' ? createRecordRenderer() : () => undefined;
   const queue = createCommitQueue({
     commit: (group) => insertGroup(pool, render, group),
     maxConcurrentCommits: options.pool.max ?? 1,
