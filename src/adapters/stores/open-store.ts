@@ -4,7 +4,8 @@ import { createMemoryStore } from './memory-store.js';
 import { openNatsReader, openNatsStore } from './nats/nats-store.js';
 import { openPostgresReader } from './postgres/postgres-reader.js';
 import { openPostgresStore } from './postgres/postgres-store.js';
-import { openSqliteReader, openSqliteStore } from './sqlite/sqlite-store.js';
+import { openSqliteReader } from './sqlite/sqlite-store.js';
+import { openSqliteWorkerStore } from './sqlite/sqlite-worker-store.js';
 import { parseStoreUrl, redactUrl, splitStoreUrls } from './store-url.js';
 
 export { parseStoreUrl, splitStoreUrls, type StoreUrl } from './store-url.js';
@@ -33,7 +34,8 @@ function openOne(url: string): Promise<EventStore> {
     case 'memory':
       return Promise.resolve(createMemoryStore());
     case 'sqlite':
-      return Promise.resolve(openSqliteStore(parsed.path));
+      // On its own thread: better-sqlite3 blocks, and the gateway thread has decoding to do meanwhile.
+      return openSqliteWorkerStore(parsed.path);
     case 'postgres':
       return openPostgresStore(parsed.url);
     case 'nats':

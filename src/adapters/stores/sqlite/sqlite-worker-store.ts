@@ -1,0 +1,85 @@
+import { Worker } from 'node:worker_threads';
+import { retryable, type EventStore, type StoreHealth, type WriteOutcome } from '../../../core/store.js';
+import { packBatch, type FromWorker, type SqliteWorkerData, type ToWorker } from './worker-protocol.js';
+
+/**
+ * The SQLite store on its own thread. better-sqlite3 is synchronous: on the
+ * gateway's thread every insert and fsync would stall decoding and gRPC I/O.
+ * Semantics are the SQLite store's (the worker runs it); this side only
+ * forwards. Resolves once the database is open, or rejects with why not.
+ */
+export async function openSqliteWorkerStore(path: string, options: { maxEntriesPerCommit?: number } = {}): Promise<EventStore> {
+  const workerData: SqliteWorkerData = { path, maxEntriesPerCommit: options.maxEntriesPerCommit };
+  const worker = createWorker(workerData);
+  const waiting = new Map<number, (message: FromWorker) => void>();
+  let nextId = 0;
+  let exited: string | undefined;
+
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (message: FromWorker): void => {
+      worker.off('message', onMessage);
+      if (message.type === 'ready') resolve();
+      else reject(new Error(message.type === 'failed' ? message.reason : `unexpected ${message.type} from the SQLite thread`));
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+  });
+
+  worker.on('message', (message: FromWorker) => {
+    if (!('id' in message)) return;
+    const settle = waiting.get(message.id);
+    waiting.delete(message.id);
+    settle?.(message);
+  });
+  // A crashed writer thread fails what was in flight (retryable) and every later write.
+  const fail = (reason: string): void => {
+    exited ??= reason;
+    for (const settle of waiting.values()) settle({ type: 'failed', reason });
+    waiting.clear();
+  };
+  worker.on('error', (error) => fail(`SQLite thread failed: ${error.message}`));
+  worker.on('exit', () => fail('store is closed'));
+
+  const request = (message: ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> =>
+    new Promise((resolve) => {
+      waiting.set(message.id, resolve);
+      worker.postMessage(message, transfer);
+    });
+
+  let closing: Promise<void> | undefined;
+  return {
+    description: `sqlite:${path}`,
+    async write(batch): Promise<WriteOutcome[]> {
+      if (exited !== undefined || closing) return batch.entries.map(() => retryable(exited ?? 'store is closed'));
+      if (batch.entries.length === 0) return [];
+      const packed = packBatch(batch);
+      const reply = await request({ type: 'write', id: nextId++, batch: packed }, [packed.buffer]);
+      return reply.type === 'written' ? reply.outcomes : batch.entries.map(() => retryable(reply.type === 'failed' ? reply.reason : 'no answer'));
+    },
+    async health(): Promise<StoreHealth> {
+      if (exited !== undefined || closing) return { ok: false, reason: exited ?? 'store is closed' };
+      const reply = await request({ type: 'health', id: nextId++ });
+      return reply.type === 'health' ? reply.health : { ok: false, reason: reply.type === 'failed' ? reply.reason : 'no answer' };
+    },
+    close() {
+      closing ??= exited !== undefined
+        ? Promise.resolve()
+        : request({ type: 'close', id: nextId++ }).then(async () => {
+            await worker.terminate();
+          });
+      return closing;
+    },
+  };
+}
+
+/**
+ * The worker module next to this one. Run from source (tests and benchmarks
+ * go through tsx), Node 20 does not apply tsx to a worker's entry module, so a
+ * one-line bootstrap registers it first.
+ */
+function createWorker(workerData: SqliteWorkerData): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData });
+  const entry = new URL('./sqlite-worker.ts', import.meta.url).href;
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { openSqliteReader } from '../../src/adapters/stores/sqlite/sqlite-store.js';
+import { openSqliteWorkerStore } from '../../src/adapters/stores/sqlite/sqlite-worker-store.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { describeStoreContract, eventEntry, origin } from './store-contract.js';
+
+describeStoreContract('sqlite on a writer thread', async () => {
+  const dir = tempDir();
+  const path = join(dir.path, 'store.db');
+  const store = await openSqliteWorkerStore(path);
+  const reader = openSqliteReader(path);
+  return {
+    store,
+    reader,
+    async reopen() {
+      await store.close();
+      return { store: await openSqliteWorkerStore(path), reader };
+    },
+    async cleanup() {
+      await reader.close();
+      dir[Symbol.dispose]();
+    },
+  };
+});
+
+it('sqlite on a writer thread: an unusable path fails the open with the reason', async () => {
+  using dir = tempDir();
+  const file = join(dir.path, 'a-file');
+  writeFileSync(file, 'not a directory');
+  await assert.rejects(openSqliteWorkerStore(join(file, 'store.db')), /EEXIST|ENOTDIR|not a directory/i);
+});
+
+it('sqlite on a writer thread: entry bytes that are views into a larger buffer arrive exactly', async () => {
+  using dir = tempDir();
+  const path = join(dir.path, 'store.db');
+  const store = await openSqliteWorkerStore(path);
+  const request = Buffer.from('....first....second....');
+  const first = { ...eventEntry(), bytes: request.subarray(4, 9) };
+  const second = { ...eventEntry(), bytes: request.subarray(13, 19) };
+  assert.deepEqual((await store.write({ origin: origin(), entries: [first, second] })).map((o) => o.status), ['stored', 'stored']);
+  await store.close();
+  const reader = openSqliteReader(path);
+  const rows = await reader.listEvents({ limit: 10 });
+  assert.deepEqual(rows.map((r) => Buffer.from(r.eventBytes).toString()), ['first', 'second']);
+  await reader.close();
+});
