@@ -3,11 +3,15 @@ import { describe, it } from 'node:test';
 import { createGatewayClient } from '../../src/adapters/grpc/gateway-client.js';
 import { runSink } from '../../src/adapters/stores/nats/nats-sink.js';
 import { openReader } from '../../src/adapters/stores/open-store.js';
+import { openNatsStore } from '../../src/adapters/stores/nats/nats-store.js';
 import { openPostgresStore } from '../../src/adapters/stores/postgres/postgres-store.js';
 import { startGateway } from '../../src/app.js';
 import { defaultGatewayConfig } from '../../src/config/gateway-config.js';
-import type { EventReader } from '../../src/core/store.js';
+import type { EventEntry, EventReader } from '../../src/core/store.js';
+import { toBinary } from '@bufbuild/protobuf';
+import { EventSchema } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { testEvent, unlicensed } from '../helpers/gateway.js';
+import { origin } from '../stores/store-contract.js';
 import { requireNatsServerBinary, startNatsServer } from '../helpers/nats-server.js';
 import { pollUntil } from '../helpers/poll.js';
 import { sendUntilAcknowledged } from '../helpers/resend.js';
@@ -15,6 +19,13 @@ import { natsTestStore, postgresTestStore, requireService, withPostgres } from '
 
 const skip = requireNatsServerBinary() || (await requireService('postgres'));
 const RESTART_SIGNAL = (process.env.TEST_NATS_RESTART_SIGNAL ?? 'SIGTERM') as NodeJS.Signals;
+
+function realEntries(count: number): EventEntry[] {
+  return Array.from({ length: count }, () => {
+    const event = testEvent();
+    return { kind: 'event', id: event.id, feature: event.feature, action: event.action, timestampMs: Date.now(), bytes: toBinary(EventSchema, event) };
+  });
+}
 
 async function idsInStream(reader: EventReader): Promise<string[]> {
   const ids: string[] = [];
@@ -73,6 +84,41 @@ describe('scale-out through NATS JetStream', { skip }, () => {
       clients.forEach((c) => c.close());
       await reader.close();
       await Promise.all([a.close(), b.close()]);
+      await db.drop();
+    }
+  });
+
+  it('a running sink rides out a JetStream restart and moves every event once', async () => {
+    await using server = await startNatsServer();
+    const bus = natsTestStore('publish_timeout_ms=2000', server.url);
+    const db = postgresTestStore();
+    const nats = await openNatsStore(bus.url);
+    const pg = await openPostgresStore(db.url);
+    const stop = new AbortController();
+    try {
+      const sinking = runSink({ from: bus.url, to: pg, durableName: 'warehouse', batchSize: 200, retryDelayMs: 100, exitWhenIdle: false, signal: stop.signal });
+      const first = realEntries(1000);
+      assert.ok((await nats.write({ origin: origin(), entries: first })).every((o) => o.status === 'stored'));
+      await pollUntil('the sink to start writing', async () => ((await pg.countEvents()) > 0 ? true : undefined), 30_000);
+      await server.restart(RESTART_SIGNAL);
+      const second = realEntries(1000);
+      // The store's publishes time out while the server restarts: re-send until acknowledged, as a gateway's instances would.
+      await pollUntil('the second batch acknowledged', async () => {
+        const outcomes = await nats.write({ origin: origin(), entries: second });
+        return outcomes.every((o) => o.status !== 'retryable') ? true : undefined;
+      }, 60_000);
+      await pollUntil('every event in PostgreSQL', async () => ((await pg.countEvents()) === 2000 ? true : undefined), 60_000);
+      stop.abort();
+      const stats = await sinking;
+      assert.equal(stats.stored + stats.duplicates, stats.received - stats.retried - stats.invalid);
+      assert.deepEqual(
+        await withPostgres(async (c) => (await c.query(`SELECT count(*)::int AS rows, count(DISTINCT event_id)::int AS ids FROM "${db.schema}".events`)).rows[0]),
+        { rows: 2000, ids: 2000 },
+      );
+    } finally {
+      stop.abort();
+      await nats.close();
+      await pg.close();
       await db.drop();
     }
   });

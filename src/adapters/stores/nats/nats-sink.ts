@@ -49,18 +49,26 @@ export async function runSink(options: SinkOptions): Promise<SinkStats> {
     await ensureDurableConsumer(session, options);
     const consumer = await session.js.consumers.get(session.options.stream, options.durableName);
     while (!options.signal?.aborted) {
-      const messages: JsMsg[] = [];
-      for await (const msg of await consumer.fetch({ max_messages: options.batchSize, expires: FETCH_EXPIRES_MS })) {
-        messages.push(msg);
+      let pause = false;
+      try {
+        const messages: JsMsg[] = [];
+        for await (const msg of await consumer.fetch({ max_messages: options.batchSize, expires: FETCH_EXPIRES_MS })) {
+          messages.push(msg);
+        }
+        if (messages.length === 0) {
+          if (options.exitWhenIdle && (await isDrained(session, options.durableName))) break;
+          continue;
+        }
+        pause = (await sinkBatch(messages, options, stats)) > 0;
+        // Acks are plain publishes: make sure the server has them before taking more (or exiting).
+        await session.nc.flush();
+      } catch (error) {
+        // The server went away (restart, failover) while nats.js reconnects: whatever was not acked is
+        // redelivered later and deduplicated by the store, so wait and go on rather than give up.
+        options.logger?.warn({ reason: describe(error) }, 'sink: lost the bus; retrying');
+        pause = true;
       }
-      if (messages.length === 0) {
-        if (options.exitWhenIdle && (await isDrained(session, options.durableName))) break;
-        continue;
-      }
-      const retried = await sinkBatch(messages, options, stats);
-      // Acks are plain publishes: make sure the server has them before taking more (or exiting).
-      await session.nc.flush();
-      if (retried > 0) await sleep(options.retryDelayMs, undefined, { signal: options.signal }).catch(() => undefined);
+      if (pause) await sleep(options.retryDelayMs, undefined, { signal: options.signal }).catch(() => undefined);
     }
   } finally {
     await session.nc.close();
