@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fromBinary } from '@bufbuild/protobuf';
@@ -12,6 +12,7 @@ import { EventSchema } from '../../src/gen/telemetrygateway/v1/telemetrygateway_
 import { createTestExporter, plaintextConnector, wrapConnector } from '../helpers/exporter.js';
 import { allStoredEvents, recordSearches } from '../helpers/export-checks.js';
 import { startTestGateway } from '../helpers/gateway.js';
+import { TESTDATA } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 describe('what the exporter puts on the wire', () => {
@@ -53,6 +54,23 @@ describe('what the exporter puts on the wire', () => {
     const row = (await allStoredEvents(gateway.reader)).get(id!)!;
     const record = JSON.parse(renderStoredRecord(row.eventBytes, row.metadataBytes)) as { event: { parameters: Record<string, unknown> } };
     assert.deepEqual(record.event.parameters, { metadata: { results: 12, ratio: 0.25 } });
+  });
+
+  it('licensed instances send their license key; the gateway verifies it and records the instance', async () => {
+    const licenseKey = readFileSync(join(TESTDATA, 'license/valid-ed25519.key'), 'utf8').trim();
+    await using gateway = await startTestGateway({ licensePublicKeyFiles: [join(TESTDATA, 'license/vendor_ed25519.pub')] });
+    await using exporter = createTestExporter();
+    const [id] = await recordSearches(exporter.recorder, 1);
+    const identity = { kind: 'licensed' as const, licenseKey, instanceId: 'licensed-1', externalUrl: 'https://sg.example.com' };
+    assert.deepEqual(await createExportLoop({ queue: exporter.queue, connect: plaintextConnector(gateway.gateway.address, identity), batchSize: 10 }).runOnce(), { sent: 1, acknowledged: 1, batches: 1 });
+    assert.equal((await allStoredEvents(gateway.reader)).get(id!)!.publisher, 'licensed_instance');
+
+    const forged = { ...identity, licenseKey: readFileSync(join(TESTDATA, 'license/invalid-other-vendor.key'), 'utf8').trim() };
+    await recordSearches(exporter.recorder, 1);
+    const refused = await createExportLoop({ queue: exporter.queue, connect: plaintextConnector(gateway.gateway.address, forged), batchSize: 10 }).runOnce();
+    assert.equal(refused.acknowledged, 0);
+    assert.match(refused.error ?? '', /invalid license_key/);
+    assert.ok(!(refused.error ?? '').includes(forged.licenseKey.slice(0, 40)), 'the key is not echoed in errors');
   });
 
   it('managed-service mode sends each event with the unary RecordEvent and a bearer token', async () => {
