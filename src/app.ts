@@ -1,12 +1,12 @@
 import { createServer as createHttpServer } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { ServerCredentials } from '@grpc/grpc-js';
 import type { IdentityPolicy } from './core/identity/identify.js';
 import type { EventStore } from './core/store.js';
 import { createGatewayGrpcServer } from './adapters/grpc/grpc-server.js';
 import { createGatewayMetrics } from './adapters/http/gateway-metrics.js';
 import { createHttpHandler } from './adapters/http/http-handler.js';
-import { sniffProtocol } from './adapters/net/protocol-sniffer.js';
+import { createGatewayListener } from './adapters/net/gateway-listener.js';
 import { openStore } from './adapters/stores/open-store.js';
 import { parseHostPort, type GatewayConfig } from './config/gateway-config.js';
 import { loadIdentityPolicy } from './config/identity-policy.js';
@@ -28,6 +28,8 @@ export interface Gateway {
   /** Bound address, e.g. 127.0.0.1:10080 (the real port when 0 was asked for). */
   readonly address: string;
   readonly store: EventStore;
+  /** Re-reads the TLS certificate files (on SIGHUP); throws, keeping the old ones, if they are unreadable. */
+  reloadTls(): void;
   /** Stops accepting, lets in-flight calls finish (up to shutdownTimeoutMs), closes the store. Idempotent. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -63,13 +65,11 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
   const httpServer = createHttpServer(
     createHttpHandler({ version: VERSION, store, registry: metrics.registry, diagnosticsSecret: config.diagnosticsSecret }),
   );
-  const listener = createNetServer((socket) =>
-    sniffProtocol(socket, (protocol, s) => {
-      if (protocol === 'http2') return injector.injectConnection(s);
-      httpServer.emit('connection', s);
-      s.resume(); // node:http reads through stream events; the sniffer left the socket paused
-    }),
-  );
+  const { server: listener, reloadTls } = createGatewayListener(config.tls, (protocol, s) => {
+    if (protocol === 'http2') return injector.injectConnection(s);
+    httpServer.emit('connection', s);
+    s.resume(); // node:http reads through stream events; the sniffer may have left the socket paused
+  });
 
   const { host, port } = parseHostPort(config.listen);
   await new Promise<void>((resolve, reject) => {
@@ -81,7 +81,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
   });
   const bound = listener.address() as AddressInfo;
   const address = `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
-  logger.info({ address, store: store.description, vendorKeys: policy.vendorKeys.length }, 'gateway serving');
+  logger.info({ address, store: store.description, vendorKeys: policy.vendorKeys.length, tls: config.tls === undefined ? 'off' : config.tls.clientCaFile ? 'mutual' : 'on' }, 'gateway serving');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -96,7 +96,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       await store.close();
       logger.info('gateway stopped');
     })());
-  return { address, store, close, [Symbol.asyncDispose]: close };
+  return { address, store, reloadTls, close, [Symbol.asyncDispose]: close };
 }
 
 /** Graceful first (GOAWAY, in-flight calls finish), then forced once the timeout passes. */

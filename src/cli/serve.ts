@@ -24,6 +24,15 @@ export function serveCommand(): Command {
         },
       );
     };
+    process.on('SIGHUP', () => {
+      if (config.tls === undefined) return;
+      try {
+        gateway.reloadTls();
+        logger.info('TLS certificates reloaded');
+      } catch (error) {
+        logger.error({ err: error }, 'TLS reload failed; keeping the previous certificates');
+      }
+    });
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });

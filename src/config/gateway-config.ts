@@ -22,6 +22,8 @@ export interface GatewayConfig {
   privacyAllowlist: string[];
   /** Instance ids or external URLs whose events are kept whole (the vendor's public-service instances). */
   trustedSources: string[];
+  /** Certificate and key files (PEM) for TLS on the listening port; plaintext when undefined. */
+  tls: { certFile: string; keyFile: string; clientCaFile?: string } | undefined;
   maxMessageBytes: number;
   maxInFlightPayloads: number;
   shutdownTimeoutMs: number;
@@ -40,6 +42,9 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
   { flag: 'privacy-enforcement', kind: 'string', valueName: 'on|off', defaultValue: 'on', choices: ['on', 'off'], description: 'strip non-allowlisted private_metadata and marketing_tracking from instance events before storing them' },
   { flag: 'privacy-allowlist', kind: 'list', valueName: 'entry', defaultValue: [], description: 'private_metadata keys instances may send: feature::action::key1[::key2...] (action may be *); repeatable, or comma-separated' },
   { flag: 'trusted-sources', kind: 'list', valueName: 'id-or-url', defaultValue: [], description: 'instance ids or external URLs exempt from privacy enforcement, the only ones whose marketing_tracking is kept' },
+  { flag: 'tls-cert', kind: 'string', valueName: 'file', description: 'PEM certificate (chain) for TLS on the listening port (with --tls-key; reloaded on SIGHUP)' },
+  { flag: 'tls-key', kind: 'string', valueName: 'file', description: 'PEM private key for --tls-cert' },
+  { flag: 'tls-client-ca', kind: 'string', valueName: 'file', description: 'PEM CA: require client certificates it signed (mutual TLS; needs --tls-cert)' },
   { flag: 'max-message-bytes', kind: 'integer', valueName: 'n', defaultValue: 16 * 1024 * 1024, description: 'largest gRPC message accepted or sent' },
   { flag: 'max-in-flight-payloads', kind: 'integer', valueName: 'n', defaultValue: 8, description: 'payloads of one stream written at once; reading pauses beyond it' },
   { flag: 'shutdown-timeout-ms', kind: 'integer', valueName: 'ms', defaultValue: 30_000, description: 'on SIGTERM/SIGINT, how long in-flight calls may take before they are cut' },
@@ -60,6 +65,7 @@ export function toGatewayConfig(values: SettingValues): GatewayConfig {
     privacyEnforcement: values.privacyEnforcement as 'on' | 'off',
     privacyAllowlist: (values.privacyAllowlist as string[] | undefined) ?? [],
     trustedSources: (values.trustedSources as string[] | undefined) ?? [],
+    tls: tlsFiles(values),
     maxMessageBytes: values.maxMessageBytes as number,
     maxInFlightPayloads: values.maxInFlightPayloads as number,
     shutdownTimeoutMs: values.shutdownTimeoutMs as number,
@@ -70,6 +76,18 @@ export function toGatewayConfig(values: SettingValues): GatewayConfig {
   if (config.maxInFlightPayloads < 1) throw new Error('--max-in-flight-payloads must be at least 1');
   if (config.maxMessageBytes < 1024) throw new Error('--max-message-bytes must be at least 1024');
   return config;
+}
+
+function tlsFiles(values: SettingValues): GatewayConfig['tls'] {
+  const certFile = values.tlsCert as string | undefined;
+  const keyFile = values.tlsKey as string | undefined;
+  const clientCaFile = values.tlsClientCa as string | undefined;
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  if (certFile === undefined || keyFile === undefined) {
+    if (clientCaFile !== undefined) throw new Error('--tls-client-ca needs --tls-cert and --tls-key');
+    return undefined;
+  }
+  return { certFile, keyFile, clientCaFile };
 }
 
 /** Defaults for programmatic use (tests, embedding). */

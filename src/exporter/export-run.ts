@@ -44,7 +44,11 @@ export async function runExport(queue: EventQueue, transport: GatewayTransport, 
     const acknowledge = (ids: string[]): void => {
       const known = ids.filter((id) => expected.delete(id));
       result.acknowledged += known.length;
-      if (known.length > 0) marks.push(queue.markExported(known, now()));
+      if (known.length === 0) return;
+      // Acknowledged but not marked: re-sent next run and deduplicated by the gateway.
+      marks.push(queue.markExported(known, now()).catch((error: unknown) => {
+        result.error ??= `could not mark ${known.length} acknowledged events exported: ${error instanceof Error ? error.message : String(error)}`;
+      }));
     };
     try {
       if (options.unary) await sendUnary(transport, batch, acknowledge, options.unaryConcurrency ?? 16);
