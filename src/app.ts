@@ -13,6 +13,9 @@ import { loadIdentityPolicy } from './config/identity-policy.js';
 import { parseAllowlistEntry } from './core/privacy/allowlist.js';
 import { gatewayPrivacyPolicy } from './core/privacy/gateway-privacy.js';
 import { combineObservers, type IngestObserver } from './gateway/ingest-observer.js';
+import { createStreamAdmission } from './gateway/stream-admission.js';
+import { createRateLimiter } from './gateway/rate-limiter.js';
+import { defaultBurst } from './core/rate-limit.js';
 import { silentLogger, type Logger } from './logger.js';
 import { VERSION } from './version.js';
 
@@ -54,10 +57,23 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       allowlist: config.privacyAllowlist.map(parseAllowlistEntry),
       trustedSources: config.trustedSources,
     }),
+    rateLimiter: createRateLimiter({
+      eventsPerSecond: config.rateLimit,
+      burst: config.rateLimitBurst || defaultBurst(config.rateLimit),
+      dailyQuota: config.dailyQuota,
+    }),
     store,
     observer,
     policy: () => policy,
-    limits: { maxInFlightPayloads: config.maxInFlightPayloads },
+    limits: { maxInFlightPayloads: config.maxInFlightPayloads, idleTimeoutMs: config.streamIdleTimeoutMs },
+    streams: createStreamAdmission(config.maxStreams),
+    connection: {
+      maxStreamsPerConnection: config.maxStreamsPerConnection,
+      maxConnectionAgeMs: config.maxConnectionAgeMs,
+      maxConnectionAgeGraceMs: config.maxConnectionAgeGraceMs,
+      keepaliveTimeMs: config.keepaliveTimeMs,
+      keepaliveTimeoutMs: config.keepaliveTimeoutMs,
+    },
     logger,
     maxMessageBytes: config.maxMessageBytes,
   });

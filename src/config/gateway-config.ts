@@ -26,6 +26,19 @@ export interface GatewayConfig {
   tls: { certFile: string; keyFile: string; clientCaFile?: string } | undefined;
   maxMessageBytes: number;
   maxInFlightPayloads: number;
+  /** RecordEvents/RecordEvent calls open at once, gateway-wide. */
+  maxStreams: number;
+  maxStreamsPerConnection: number;
+  streamIdleTimeoutMs: number;
+  maxConnectionAgeMs: number;
+  maxConnectionAgeGraceMs: number;
+  keepaliveTimeMs: number;
+  keepaliveTimeoutMs: number;
+  /** Events per second per source (token bucket); 0: unlimited. */
+  rateLimit: number;
+  rateLimitBurst: number;
+  /** Events per source per UTC day; 0: unlimited. */
+  dailyQuota: number;
   shutdownTimeoutMs: number;
   logLevel: string;
 }
@@ -47,6 +60,16 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
   { flag: 'tls-client-ca', kind: 'string', valueName: 'file', description: 'PEM CA: require client certificates it signed (mutual TLS; needs --tls-cert)' },
   { flag: 'max-message-bytes', kind: 'integer', valueName: 'n', defaultValue: 16 * 1024 * 1024, description: 'largest gRPC message accepted or sent' },
   { flag: 'max-in-flight-payloads', kind: 'integer', valueName: 'n', defaultValue: 8, description: 'payloads of one stream written at once; reading pauses beyond it' },
+  { flag: 'max-streams', kind: 'integer', valueName: 'n', defaultValue: 1000, description: 'calls open at once across all connections; more are refused with RESOURCE_EXHAUSTED' },
+  { flag: 'max-streams-per-connection', kind: 'integer', valueName: 'n', defaultValue: 100, description: 'calls one HTTP/2 connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS)' },
+  { flag: 'stream-idle-timeout-ms', kind: 'integer', valueName: 'ms', defaultValue: 120_000, description: 'a stream that sends nothing for this long is ended DEADLINE_EXCEEDED (0: never)' },
+  { flag: 'max-connection-age-ms', kind: 'integer', valueName: 'ms', defaultValue: 1_800_000, description: 'close connections after about this long (+/-10% jitter) so clients rebalance across replicas (0: never)' },
+  { flag: 'max-connection-age-grace-ms', kind: 'integer', valueName: 'ms', defaultValue: 300_000, description: 'time open calls get after a connection reaches its maximum age' },
+  { flag: 'keepalive-time-ms', kind: 'integer', valueName: 'ms', defaultValue: 60_000, description: 'ping idle connections this often to detect dead peers' },
+  { flag: 'keepalive-timeout-ms', kind: 'integer', valueName: 'ms', defaultValue: 20_000, description: 'drop a connection whose ping is not answered within this time' },
+  { flag: 'rate-limit', kind: 'integer', valueName: 'events-per-second', defaultValue: 0, description: 'events per second per source (instance, license or service); the excess is not acknowledged, so exporters retry later (0: unlimited)' },
+  { flag: 'rate-limit-burst', kind: 'integer', valueName: 'n', defaultValue: 0, description: 'events a source may send at once above its rate (default: 10 seconds\' worth, at least 10,000)' },
+  { flag: 'daily-quota', kind: 'integer', valueName: 'events', defaultValue: 0, description: 'events per source per UTC day; beyond it nothing is acknowledged until the next day (0: unlimited)' },
   { flag: 'shutdown-timeout-ms', kind: 'integer', valueName: 'ms', defaultValue: 30_000, description: 'on SIGTERM/SIGINT, how long in-flight calls may take before they are cut' },
   { flag: 'log-level', kind: 'string', valueName: 'level', defaultValue: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'log level (JSON logs on stderr)' },
 ];
@@ -68,12 +91,23 @@ export function toGatewayConfig(values: SettingValues): GatewayConfig {
     tls: tlsFiles(values),
     maxMessageBytes: values.maxMessageBytes as number,
     maxInFlightPayloads: values.maxInFlightPayloads as number,
+    maxStreams: values.maxStreams as number,
+    maxStreamsPerConnection: values.maxStreamsPerConnection as number,
+    streamIdleTimeoutMs: values.streamIdleTimeoutMs as number,
+    maxConnectionAgeMs: values.maxConnectionAgeMs as number,
+    maxConnectionAgeGraceMs: values.maxConnectionAgeGraceMs as number,
+    keepaliveTimeMs: values.keepaliveTimeMs as number,
+    keepaliveTimeoutMs: values.keepaliveTimeoutMs as number,
+    rateLimit: values.rateLimit as number,
+    rateLimitBurst: values.rateLimitBurst as number,
+    dailyQuota: values.dailyQuota as number,
     shutdownTimeoutMs: values.shutdownTimeoutMs as number,
     logLevel: values.logLevel as string,
   };
   parseHostPort(config.listen);
   config.privacyAllowlist.forEach((entry) => parseAllowlistEntry(entry));
   if (config.maxInFlightPayloads < 1) throw new Error('--max-in-flight-payloads must be at least 1');
+  if (config.maxStreams < 1 || config.maxStreamsPerConnection < 1) throw new Error('--max-streams and --max-streams-per-connection must be at least 1');
   if (config.maxMessageBytes < 1024) throw new Error('--max-message-bytes must be at least 1024');
   return config;
 }

@@ -13,6 +13,8 @@ export interface IngestObserver {
   payloadRecorded(origin: StreamOrigin, entries: readonly StoreEntry[], outcomes: readonly WriteOutcome[], writeMs: number): void;
   /** Gateway-side privacy enforcement removed something from a payload's events. */
   privacyEnforced(origin: StreamOrigin, removed: PrivacyRemovals): void;
+  /** Events of a payload over the source's rate limit or quota: not written, not acknowledged. */
+  rateLimited(origin: StreamOrigin, events: number): void;
 }
 
 /** Totals for one payload. */
@@ -30,6 +32,7 @@ export const NOOP_OBSERVER: IngestObserver = {
   streamEnded() {},
   payloadRecorded() {},
   privacyEnforced() {},
+  rateLimited() {},
 };
 
 /** Fans one observation out to several observers. */
@@ -41,5 +44,6 @@ export function combineObservers(...observers: IngestObserver[]): IngestObserver
     payloadRecorded: (origin, entries, outcomes, writeMs) =>
       observers.forEach((o) => o.payloadRecorded(origin, entries, outcomes, writeMs)),
     privacyEnforced: (origin, removed) => observers.forEach((o) => o.privacyEnforced(origin, removed)),
+    rateLimited: (origin, events) => observers.forEach((o) => o.rateLimited(origin, events)),
   };
 }

@@ -5,7 +5,12 @@ import { recordPayload, type IngestDeps } from './record-payload.js';
 export interface StreamLimits {
   /** Payloads of one stream being written at once; reading pauses beyond it. */
   maxInFlightPayloads: number;
+  /** A stream that sends nothing for this long is ended (0: never), freeing its slot. */
+  idleTimeoutMs: number;
 }
+
+const streamIdle = (ms: number): GatewayError =>
+  new GatewayError(Code.DEADLINE_EXCEEDED, `stream idle for more than ${ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}; open a new stream to send more`);
 
 /** How a stream ends when the gateway drains: the client retries what was not acknowledged elsewhere. */
 export const SHUTTING_DOWN = (): GatewayError => new GatewayError(Code.UNAVAILABLE, 'gateway is shutting down');
@@ -35,7 +40,7 @@ export async function serveRecordEvents(
   let answered: Promise<void> = Promise.resolve();
   const inFlight: Promise<void>[] = [];
   try {
-    for await (const request of draining ? untilAborted(requests, draining) : requests) {
+    for await (const request of readUntil(requests, draining, limits.idleTimeoutMs)) {
       const next = advanceSession(state, request, call);
       state = next.state;
       if (next.action.kind === 'identified' && state.phase === 'open') deps.observer.streamIdentified(state.origin);
@@ -55,24 +60,35 @@ export async function serveRecordEvents(
   if (draining?.aborted) throw SHUTTING_DOWN();
 }
 
-/** Yields from `source` until `signal` aborts, without waiting for a pending read to finish. */
-async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
-  if (signal.aborted) return;
+/**
+ * Yields from `source` until `draining` aborts (ending quietly), or until no
+ * request arrives within `idleTimeoutMs` (throwing), without waiting for a
+ * pending read to finish.
+ */
+async function* readUntil<T>(source: AsyncIterable<T>, draining: AbortSignal | undefined, idleTimeoutMs: number): AsyncGenerator<T> {
+  if (draining?.aborted) return;
   const iterator = source[Symbol.asyncIterator]();
-  let onAbort!: () => void;
+  let onAbort = (): void => {};
   const aborted = new Promise<IteratorResult<T>>((resolve) => {
     onAbort = () => resolve({ done: true, value: undefined });
   });
-  signal.addEventListener('abort', onAbort, { once: true });
+  draining?.addEventListener('abort', onAbort, { once: true });
+  let idleTimer: NodeJS.Timeout | undefined;
   try {
     for (;;) {
-      const next = await Promise.race([iterator.next(), aborted]);
+      const racers = [iterator.next(), aborted];
+      if (idleTimeoutMs > 0) {
+        racers.push(new Promise<never>((_, reject) => (idleTimer = setTimeout(() => reject(streamIdle(idleTimeoutMs)), idleTimeoutMs))));
+      }
+      const next = await Promise.race(racers);
+      clearTimeout(idleTimer);
       if (next.done) return;
       yield next.value;
-      if (signal.aborted) return;
+      if (draining?.aborted) return;
     }
   } finally {
+    clearTimeout(idleTimer);
     // One listener per stream on a gateway-wide signal: release it when the stream ends.
-    signal.removeEventListener('abort', onAbort);
+    draining?.removeEventListener('abort', onAbort);
   }
 }

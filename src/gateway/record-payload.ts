@@ -6,11 +6,14 @@ import { EventSchema } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { prepareEntry, type IncomingEvent } from '../core/pipeline.js';
 import { retryable, type EventStore, type StoreEntry, type StreamOrigin, type WriteOutcome } from '../core/store.js';
 import type { IngestObserver, PrivacyRemovals } from './ingest-observer.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 export interface IngestDeps {
   store: EventStore;
   observer: IngestObserver;
   privacy: GatewayPrivacyPolicy;
+  /** Per-source rate limits and quotas; none when undefined. */
+  rateLimiter?: RateLimiter;
 }
 
 /**
@@ -24,6 +27,12 @@ export async function recordPayload(
   events: readonly IncomingEvent[],
 ): Promise<string[]> {
   if (events.length === 0) return [];
+  const admitted = deps.rateLimiter?.admit(origin, events.length) ?? events.length;
+  if (admitted < events.length) {
+    // Over the source's limit: not written, not acknowledged; the exporter re-sends them later.
+    deps.observer.rateLimited(origin, events.length - admitted);
+    events = events.slice(0, admitted);
+  }
   const entries = enforcePayloadPrivacy(deps, origin, events).map((incoming) => prepareEntry(incoming, origin));
   const outcomes = await writeEntries(deps, origin, entries);
 

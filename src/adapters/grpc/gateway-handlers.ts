@@ -7,6 +7,7 @@ import type { IncomingUnaryRequest } from '../../gateway/record-event.js';
 import { serveRecordEvent } from '../../gateway/record-event.js';
 import { serveRecordEvents, type StreamLimits } from '../../gateway/record-events.js';
 import type { IngestDeps } from '../../gateway/record-payload.js';
+import type { StreamAdmission } from '../../gateway/stream-admission.js';
 import type { Logger } from '../../logger.js';
 import { readMessages } from './read-messages.js';
 import { statusCodeOf, toServiceError } from './status.js';
@@ -14,6 +15,7 @@ import { statusCodeOf, toServiceError } from './status.js';
 export interface GatewayHandlerOptions extends IngestDeps {
   policy: () => IdentityPolicy;
   limits: StreamLimits;
+  streams: StreamAdmission;
   logger: Logger;
   /** Aborted when the gateway starts shutting down: open streams stop reading and end UNAVAILABLE. */
   draining?: AbortSignal;
@@ -29,6 +31,12 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
   });
 
   const recordEvents = (call: ServerDuplexStream<IncomingRequest, string[]>): void => {
+    try {
+      options.streams.admit();
+    } catch (error) {
+      call.emit('error', toServiceError(error));
+      return;
+    }
     observer.streamStarted('RecordEvents');
     let cancelled = false;
     call.on('cancelled', () => {
@@ -42,7 +50,7 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
     serveRecordEvents(requests, callContext(call.metadata), options, options.limits, async (ids) => {
       if (cancelled) throw new GatewayError(Code.CANCELLED, 'client cancelled');
       if (!call.write(ids)) await drainOrCancel(call);
-    }, options.draining).then(
+    }, options.draining).finally(() => options.streams.release()).then(
       () => {
         observer.streamEnded('RecordEvents', Code.OK);
         call.end();
@@ -59,8 +67,14 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
   };
 
   const recordEvent = (call: ServerUnaryCall<IncomingUnaryRequest, null>, callback: sendUnaryData<null>): void => {
+    try {
+      options.streams.admit();
+    } catch (error) {
+      callback(toServiceError(error));
+      return;
+    }
     observer.streamStarted('RecordEvent');
-    serveRecordEvent(call.request, callContext(call.metadata), options).then(
+    serveRecordEvent(call.request, callContext(call.metadata), options).finally(() => options.streams.release()).then(
       () => {
         observer.streamEnded('RecordEvent', Code.OK);
         callback(null, null);

@@ -56,6 +56,13 @@ export function createGatewayMetrics(): GatewayMetrics {
     registers: [registry],
   });
 
+  const rateLimited = new Counter({
+    name: 'telemetry_gateway_events_rate_limited_total',
+    help: 'Events not acknowledged because their source was over its rate limit or daily quota (the exporter retries them).',
+    labelNames: ['source'],
+    registers: [registry],
+  });
+
   const observer: IngestObserver = {
     streamStarted(rpc) {
       streamsStarted.inc({ rpc });
@@ -77,6 +84,9 @@ export function createGatewayMetrics(): GatewayMetrics {
       for (const [outcome, n] of Object.entries(counts)) {
         if (n > 0) events.inc({ outcome, source: origin.publisher }, n);
       }
+    },
+    rateLimited(origin, n) {
+      rateLimited.inc({ source: origin.publisher }, n);
     },
     privacyEnforced(origin, removed) {
       const source = origin.publisher;
