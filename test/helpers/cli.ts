@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { CLI } from './paths.js';
+import { appendTestLog, withDebugLogs } from './test-log.js';
 
 export interface CliResult {
   code: number;
@@ -16,6 +17,7 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
       [CLI, ...args],
       { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: 60_000, maxBuffer: 256 * 1024 * 1024 },
       (error, stdout, stderr) => {
+        appendTestLog(stderr);
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
       },
@@ -34,7 +36,7 @@ export interface ServeProcess {
 
 /** Starts `serve` as a child process and waits for the address it prints. */
 export async function startServe(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], {
+  const child = spawn(process.execPath, [CLI, 'serve', ...withDebugLogs(args)], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,6 +44,7 @@ export async function startServe(args: string[], options: { cwd?: string; env?: 
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.once('exit', () => appendTestLog(stderr));
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start within 30 s; stderr:\n${stderr}`)), 30_000);
     child.stdout.on('data', (chunk: Buffer) => {

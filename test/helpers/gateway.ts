@@ -14,6 +14,7 @@ import {
   type RecordEventsRequestMetadata,
 } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { tempDir } from './temp-dir.js';
+import { testLogger } from './test-log.js';
 
 export interface TestGateway {
   gateway: Gateway;
@@ -38,6 +39,7 @@ export async function startTestGateway(
   const sqlite = openSqliteStore(dbPath);
   const store = overrides.wrapStore ? overrides.wrapStore(sqlite) : sqlite;
   const gateway = await startGateway(defaultGatewayConfig({ listen: '127.0.0.1:0', shutdownTimeoutMs: 5000, ...config }), {
+    logger: testLogger(),
     ...overrides,
     store,
   });

@@ -60,6 +60,7 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
         observer.streamEnded('RecordEvents', code);
         if (cancelled) return;
         if (!(error instanceof GatewayError)) logger.error({ err: error }, 'RecordEvents failed');
+        else logger.debug({ rpc: 'RecordEvents', peer: call.getPeer(), code, details: error.message }, 'call refused');
         // grpc-js: after emitting an error, neither write nor end the call, or it hangs.
         call.emit('error', toServiceError(error));
       },
@@ -82,6 +83,7 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
       (error: unknown) => {
         observer.streamEnded('RecordEvent', statusCodeOf(error));
         if (!(error instanceof GatewayError)) logger.error({ err: error }, 'RecordEvent failed');
+        else logger.debug({ rpc: 'RecordEvent', peer: call.getPeer(), code: error.code, details: error.message }, 'call refused');
         callback(toServiceError(error));
       },
     );
