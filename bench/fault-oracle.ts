@@ -1,7 +1,7 @@
 /**
  * The fault-injection oracle's full run (the scaled-down version is in npm test):
  *   node --import tsx bench/fault-oracle.ts [--seed N] [--events 100000] [--kills 20] [--cuts 20]
- *     [--store-restarts 3] [--store sqlite|postgres]
+ *     [--store-restarts 3] [--store sqlite|postgres] [--store-restart-command 'pg_ctlcluster 15 main restart']
  * With --store postgres it uses TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test)
  * on a fresh schema. Prints a JSON summary; exits non-zero if anything was lost or duplicated.
  */
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     cuts: { type: 'string', default: '20' },
     'store-restarts': { type: 'string', default: '3' },
     store: { type: 'string', default: 'postgres' },
+    'store-restart-command': { type: 'string' },
   },
 });
 
@@ -29,7 +30,7 @@ try {
     gatewayKills: Number(values.kills),
     connectionCuts: Number(values.cuts),
     storeRestarts: Number(values['store-restarts']),
-    store: postgres ? { kind: 'postgres', url: postgres.url, applicationName } : { kind: 'sqlite' },
+    store: postgres ? { kind: 'postgres', url: postgres.url, applicationName, restartCommand: values['store-restart-command'] } : { kind: 'sqlite' },
     settleTimeoutMs: 300_000,
     log: (line) => process.stderr.write(`${line}\n`),
   });

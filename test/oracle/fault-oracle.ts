@@ -1,3 +1,4 @@
+import { execSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -18,10 +19,13 @@ export interface OracleOptions {
   events: number;
   gatewayKills: number;
   connectionCuts: number;
-  /** PostgreSQL only: its connections are terminated (the closest to a restart a shared server allows). */
+  /**
+   * PostgreSQL only: `restartCommand` when given (e.g. `pg_ctlcluster 15 main restart`), else
+   * the gateway's connections are terminated (the closest to a restart a shared server allows).
+   */
   storeRestarts: number;
   /** sqlite (a file in a temp dir) or a postgres:// URL with a fresh schema. */
-  store: { kind: 'sqlite' } | { kind: 'postgres'; url: string; applicationName: string };
+  store: { kind: 'sqlite' } | { kind: 'postgres'; url: string; applicationName: string; restartCommand?: string };
   settleTimeoutMs?: number;
   log?: (line: string) => void;
 }
@@ -116,8 +120,9 @@ export async function runFaultOracle(options: OracleOptions): Promise<OracleSumm
         proxy.cutAll();
         counts.cuts++;
       } else if (options.store.kind === 'postgres') {
-        const applicationName = options.store.applicationName;
-        await withPostgres((client) => client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]));
+        const { applicationName, restartCommand } = options.store;
+        if (restartCommand) execSync(restartCommand, { stdio: 'ignore' });
+        else await withPostgres((client) => client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]));
         counts.storeRestarts++;
       }
       log(`${action}: ${acknowledged.size} acknowledged of ${digests.size} recorded`);
