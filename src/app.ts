@@ -6,6 +6,7 @@ import type { EventStore } from './core/store.js';
 import { createGatewayGrpcServer } from './adapters/grpc/grpc-server.js';
 import { createGatewayMetrics } from './adapters/http/gateway-metrics.js';
 import { createHttpHandler } from './adapters/http/http-handler.js';
+import { startDashboard } from './adapters/http/dashboard/start-dashboard.js';
 import { createGatewayListener } from './adapters/net/gateway-listener.js';
 import { openStore } from './adapters/stores/open-store.js';
 import { parseHostPort, type GatewayConfig } from './config/gateway-config.js';
@@ -47,7 +48,12 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
   const policy = overrides.policy ?? loadIdentityPolicy(config);
   const store = overrides.store ?? (await openStore(config.store));
   const metrics = createGatewayMetrics();
-  const observer = overrides.observer ? combineObservers(metrics.observer, overrides.observer) : metrics.observer;
+  // The dashboard reads the store file itself only when it is the one in the config (not a test's override).
+  const dashboard = config.dashboard === 'on'
+    ? startDashboard({ store, storeUrl: overrides.store ? undefined : config.store, diagnosticsSecret: config.diagnosticsSecret })
+    : undefined;
+  const observers = [metrics.observer, dashboard?.observer, overrides.observer].filter((o) => o !== undefined);
+  const observer = observers.length === 1 ? metrics.observer : combineObservers(...observers);
 
   const draining = new AbortController();
   const { server: grpcServer, health } = createGatewayGrpcServer({
@@ -79,7 +85,13 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
   });
   const injector = grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
   const httpServer = createHttpServer(
-    createHttpHandler({ version: VERSION, store, registry: metrics.registry, diagnosticsSecret: config.diagnosticsSecret }),
+    createHttpHandler({
+      version: VERSION,
+      store,
+      registry: metrics.registry,
+      diagnosticsSecret: config.diagnosticsSecret,
+      dashboard: dashboard?.handler,
+    }),
   );
   const { server: listener, reloadTls } = createGatewayListener(config.tls, (protocol, s) => {
     if (protocol === 'http2') return injector.injectConnection(s);
@@ -109,6 +121,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       injector.destroy();
       httpServer.closeAllConnections();
       httpServer.close();
+      await dashboard?.close();
       await store.close();
       logger.info('gateway stopped');
     })());

@@ -41,6 +41,8 @@ export interface GatewayConfig {
   dailyQuota: number;
   shutdownTimeoutMs: number;
   logLevel: string;
+  /** The operator dashboard and its /api/... on the HTTP side. */
+  dashboard: 'on' | 'off';
 }
 
 export const GATEWAY_SETTINGS: readonly Setting[] = [
@@ -71,6 +73,7 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
   { flag: 'rate-limit-burst', kind: 'integer', valueName: 'n', defaultValue: 0, description: 'events a source may send at once above its rate (default: 10 seconds\' worth, at least 10,000)' },
   { flag: 'daily-quota', kind: 'integer', valueName: 'events', defaultValue: 0, description: 'events per source per UTC day; beyond it nothing is acknowledged until the next day (0: unlimited)' },
   { flag: 'shutdown-timeout-ms', kind: 'integer', valueName: 'ms', defaultValue: 30_000, description: 'on SIGTERM/SIGINT, how long in-flight calls may take before they are cut' },
+  { flag: 'dashboard', kind: 'string', valueName: 'on|off', defaultValue: 'on', choices: ['on', 'off'], description: 'serve the operator dashboard (/) and its JSON API (/api/...) on the HTTP side, behind the diagnostics secret when one is set' },
   { flag: 'log-level', kind: 'string', valueName: 'level', defaultValue: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'log level (JSON logs on stderr)' },
 ];
 
@@ -103,6 +106,7 @@ export function toGatewayConfig(values: SettingValues): GatewayConfig {
     dailyQuota: values.dailyQuota as number,
     shutdownTimeoutMs: values.shutdownTimeoutMs as number,
     logLevel: values.logLevel as string,
+    dashboard: values.dashboard as 'on' | 'off',
   };
   parseHostPort(config.listen);
   config.privacyAllowlist.forEach((entry) => parseAllowlistEntry(entry));

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { EventStore } from '../../core/store.js';
+import type { DashboardHandler } from './dashboard/dashboard-handler.js';
 import { checkDiagnosticsAuth } from './diagnostics-auth.js';
 
 export interface HttpHandlerOptions {
@@ -8,12 +9,16 @@ export interface HttpHandlerOptions {
   store: EventStore;
   registry: Registry;
   diagnosticsSecret: string | undefined;
+  /** The operator dashboard (pages and /api/...); absent when turned off. */
+  dashboard?: DashboardHandler;
 }
 
 /** Plain-HTTP endpoints served next to gRPC: version, health and Prometheus metrics. */
 export function createHttpHandler(options: HttpHandlerOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const path = url.pathname;
+    if (options.dashboard?.handles(path)) return options.dashboard.handle(req, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n');
     switch (path) {
       case '/-/version':

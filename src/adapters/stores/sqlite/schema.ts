@@ -46,6 +46,11 @@ const MIGRATIONS: readonly string[] = [
     checked_ms INTEGER NOT NULL
   );
   `,
+  // The dashboard's per-instance figures (last seen, events in 24 h, latest event) as index lookups.
+  `
+  CREATE INDEX events_by_metadata_time ON events(metadata_id, received_ms);
+  CREATE INDEX rejected_by_metadata_time ON rejected_events(metadata_id, received_ms);
+  `,
 ];
 
 export function migrate(db: Database): void {

@@ -1,0 +1,133 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { parseTailFilter } from '../../../dashboard/tail-filter.js';
+import type { DashboardService } from '../../../dashboard/dashboard-service.js';
+import type { TailHub } from '../../../dashboard/tail-hub.js';
+import { createDashboardSession } from './dashboard-session.js';
+import { loginPage } from './login-page.js';
+import { parseRejectedFilter, renderRejectedEvent, toInstanceRow } from './api-views.js';
+import { createSseClient } from './sse-client.js';
+import { createStaticAssets } from './static-assets.js';
+
+export interface DashboardHandlerOptions {
+  service: DashboardService;
+  tail: TailHub;
+  diagnosticsSecret: string | undefined;
+  /** Built pages; defaults to <package>/dist/dashboard. */
+  assetsDir?: string;
+}
+
+export interface DashboardHandler {
+  handles(path: string): boolean;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+}
+
+const MAX_LOGIN_BODY_BYTES = 4096;
+
+/** The operator dashboard on the gateway's HTTP side: pages, sign-in, JSON APIs and the live tail. */
+export function createDashboardHandler(options: DashboardHandlerOptions): DashboardHandler {
+  const session = createDashboardSession(options.diagnosticsSecret);
+  const assets = createStaticAssets(options.assetsDir);
+
+  const api = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const path = url.pathname;
+    if (path === '/api/overview') return sendJson(res, 200, await options.service.overview());
+    if (path === '/api/instances') {
+      const { instances, source } = await options.service.instances();
+      return sendJson(res, 200, { source, instances: instances.map(toInstanceRow) });
+    }
+    if (path === '/api/rejected') {
+      const filter = parseRejectedFilter(url.searchParams);
+      if (typeof filter === 'string') return sendJson(res, 400, { error: filter });
+      const { rejected, source } = await options.service.rejected(filter);
+      return sendJson(res, 200, { source, rejected: rejected.map((r) => ({ ...r, source: toInstanceRow({ source: r.source }).identity })) });
+    }
+    const one = /^\/api\/rejected\/(\d{1,15})$/.exec(path);
+    if (one) {
+      const row = await options.service.rejectedEvent(Number(one[1]));
+      return row ? sendJson(res, 200, renderRejectedEvent(row)) : sendJson(res, 404, { error: 'no such rejected event' });
+    }
+    if (path === '/api/tail') {
+      const client = createSseClient(res);
+      const unsubscribe = options.tail.subscribe(parseTailFilter(url.searchParams), (item) => client.send('record', item));
+      req.socket.setTimeout(0);
+      res.once('close', unsubscribe);
+      return;
+    }
+    return sendJson(res, 404, { error: 'not found' });
+  };
+
+  return {
+    handles: (path) =>
+      path === '/' || path === '/login' || path === '/logout' || path.startsWith('/assets/') || path.startsWith('/api/'),
+
+    async handle(req, res, url) {
+      const path = url.pathname;
+      const method = req.method ?? 'GET';
+      if (path.startsWith('/assets/')) {
+        const asset = method === 'GET' || method === 'HEAD' ? await assets(path.slice('/assets/'.length)) : undefined;
+        if (!asset) return sendText(res, 404, 'not found\n');
+        res.writeHead(200, { 'content-type': asset.contentType, 'content-length': asset.body.length, 'cache-control': 'no-cache' });
+        res.end(method === 'HEAD' ? undefined : asset.body);
+        return;
+      }
+      if (path === '/login' && method === 'POST') {
+        const body = await readBody(req, MAX_LOGIN_BODY_BYTES);
+        const cookie = session.login(new URLSearchParams(body ?? '').get('secret') ?? '', (req.socket as TLSSocket).encrypted === true);
+        if (!cookie) return sendHtml(res, 401, loginPage('That is not the diagnostics secret.'));
+        res.writeHead(303, { location: '/', 'set-cookie': cookie, 'content-length': 0 });
+        res.end();
+        return;
+      }
+      if (path === '/logout' && method === 'POST') {
+        res.writeHead(303, { location: '/', 'set-cookie': session.logoutCookie, 'content-length': 0 });
+        res.end();
+        return;
+      }
+      if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'method not allowed\n');
+      if (!session.allows(req)) {
+        if (path.startsWith('/api/')) return sendJson(res, 401, { error: 'sign in at / or send Authorization: Bearer <diagnostics secret>' });
+        return sendHtml(res, 401, loginPage(undefined));
+      }
+      if (path.startsWith('/api/')) {
+        try {
+          return await api(req, res, url);
+        } catch (error) {
+          return sendJson(res, 503, { error: error instanceof Error ? error.message : String(error) });
+        }
+      }
+      const index = await assets('index.html');
+      if (!index) return sendText(res, 503, 'dashboard pages are not built: run `npm run build`\n');
+      res.writeHead(200, { 'content-type': index.contentType, 'content-length': index.body.length, 'cache-control': 'no-cache' });
+      res.end(method === 'HEAD' ? undefined : index.body);
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+function sendText(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendHtml(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+/** The request body as text, or undefined when it exceeds maxBytes. */
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

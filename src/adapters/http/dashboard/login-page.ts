@@ -1,0 +1,16 @@
+/** The sign-in form shown when a diagnostics secret protects the dashboard. Posts the secret in the body. */
+export function loginPage(error: string | undefined): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Telemetry gateway: sign in</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/assets/style.css"></head>
+<body class="login"><main class="login-box">
+<h1>Telemetry gateway</h1>
+<form method="post" action="/login">
+<label for="secret">Diagnostics secret</label>
+<input id="secret" name="secret" type="password" autocomplete="current-password" autofocus required>
+<button type="submit">Sign in</button>
+${error ? `<p class="error" role="alert">${error}</p>` : ''}
+</form></main></body></html>
+`;
+}

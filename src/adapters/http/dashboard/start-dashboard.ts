@@ -1,0 +1,54 @@
+import type { DashboardQueries } from '../../../core/dashboard-queries.js';
+import type { EventStore, StoreEntry, StreamOrigin, WriteOutcome } from '../../../core/store.js';
+import { createDashboardService } from '../../../dashboard/dashboard-service.js';
+import { createLiveStats } from '../../../dashboard/live-stats.js';
+import { createTailHub } from '../../../dashboard/tail-hub.js';
+import { openSqliteDashboardQueries } from '../../stores/sqlite/sqlite-dashboard-queries.js';
+import { parseStoreUrl, splitStoreUrls } from '../../stores/store-url.js';
+import { createDashboardHandler, type DashboardHandler } from './dashboard-handler.js';
+
+export interface DashboardOptions {
+  store: EventStore;
+  /**
+   * The store URL the gateway opened, when the dashboard may read it: a single
+   * sqlite: URL gets store-backed aggregates; anything else (PostgreSQL, NATS,
+   * fan-out, memory) the in-memory figures since start.
+   */
+  storeUrl: string | undefined;
+  diagnosticsSecret: string | undefined;
+}
+
+export interface Dashboard {
+  /** Add to the ingest observers: feeds the live figures and the tail. */
+  observer: ReturnType<typeof createLiveStats>['observer'];
+  handler: DashboardHandler;
+  close(): Promise<void>;
+}
+
+/** Assembles the dashboard: live counters, tail hub, store queries, HTTP handler. */
+export function startDashboard(options: DashboardOptions): Dashboard {
+  const live = createLiveStats();
+  const tail = createTailHub();
+  const queries = openQueries(options.storeUrl);
+  const service = createDashboardService({ store: options.store, live, queries });
+  return {
+    observer: {
+      ...live.observer,
+      payloadRecorded(origin: StreamOrigin, entries: readonly StoreEntry[], outcomes: readonly WriteOutcome[], writeMs: number): void {
+        live.observer.payloadRecorded(origin, entries, outcomes, writeMs);
+        tail.payloadRecorded(origin, entries, outcomes);
+      },
+    },
+    handler: createDashboardHandler({ service, tail, diagnosticsSecret: options.diagnosticsSecret }),
+    close: async () => {
+      await queries?.close();
+    },
+  };
+}
+
+function openQueries(storeUrl: string | undefined): DashboardQueries | undefined {
+  if (storeUrl === undefined) return undefined;
+  const urls = splitStoreUrls(storeUrl);
+  const parsed = urls.length === 1 ? parseStoreUrl(urls[0]!) : undefined;
+  return parsed?.scheme === 'sqlite' ? openSqliteDashboardQueries(parsed.path) : undefined;
+}

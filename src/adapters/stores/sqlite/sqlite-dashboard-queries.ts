@@ -1,0 +1,63 @@
+import { Worker } from 'node:worker_threads';
+import type { DashboardQueries } from '../../../core/dashboard-queries.js';
+import type { DashboardReply, DashboardRequest } from './sqlite-dashboard-worker.js';
+
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+/**
+ * Dashboard aggregates over a SQLite store file, answered by a reader thread
+ * with its own read-only connection (WAL lets it read while the gateway writes).
+ * The file must exist: open this after the store.
+ */
+export function openSqliteDashboardQueries(path: string): DashboardQueries {
+  const worker = createWorker(path);
+  worker.unref();
+  const waiting = new Map<number, (reply: DashboardReply) => void>();
+  let nextId = 0;
+  let failure: string | undefined;
+  const fail = (reason: string): void => {
+    failure ??= reason;
+    for (const settle of waiting.values()) settle({ id: -1, ok: false, error: reason });
+    waiting.clear();
+  };
+  worker.on('message', (reply: DashboardReply) => {
+    const settle = waiting.get(reply.id);
+    waiting.delete(reply.id);
+    settle?.(reply);
+  });
+  worker.on('error', (error) => fail(`dashboard reader failed: ${error.message}`));
+  worker.on('exit', () => fail('dashboard reader is closed'));
+
+  const ask = <T>(request: WithoutId<DashboardRequest>): Promise<T> =>
+    new Promise((resolve, reject) => {
+      if (failure !== undefined) return reject(new Error(failure));
+      const id = nextId++;
+      waiting.set(id, (reply) => (reply.ok ? resolve(reply.value as T) : reject(new Error(reply.error))));
+      worker.postMessage({ ...request, id });
+    });
+
+  let closing: Promise<void> | undefined;
+  return {
+    minuteCounts: (sinceMs) => ask({ method: 'minuteCounts', sinceMs }),
+    topFeatureActions: (sinceMs, limit) => ask({ method: 'topFeatureActions', sinceMs, limit }),
+    instances: (sinceMs) => ask({ method: 'instances', sinceMs }),
+    rejected: (filter) => ask({ method: 'rejected', filter }),
+    rejectedEvent: (seq) => ask({ method: 'rejectedEvent', seq }),
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        if (failure !== undefined) return resolve();
+        worker.once('exit', () => resolve());
+        worker.postMessage('close');
+      });
+      return closing;
+    },
+  };
+}
+
+/** As for the writer thread: from source (tsx), the worker's entry module needs tsx registered first. */
+function createWorker(path: string): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./sqlite-dashboard-worker.js', import.meta.url), { workerData: { path } });
+  const entry = new URL('./sqlite-dashboard-worker.ts', import.meta.url).href;
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData: { path } });
+}

@@ -1,0 +1,70 @@
+import type { Source } from './identity/source.js';
+
+/**
+ * The dashboard's read port: aggregates a store can answer with indexed SQL.
+ * Stores without it still get a dashboard, from the gateway's in-memory counters.
+ */
+export interface DashboardQueries {
+  /** Stored and rejected events per minute received since `sinceMs` (only minutes with any). */
+  minuteCounts(sinceMs: number): Promise<StoredMinute[]>;
+  /** The most frequent feature/action pairs received since `sinceMs`. */
+  topFeatureActions(sinceMs: number, limit: number): Promise<FeatureActionCount[]>;
+  /** Every stream identity the store has seen, with counts since `sinceMs`. */
+  instances(sinceMs: number): Promise<InstanceSummary[]>;
+  /** Rejected events, newest first. */
+  rejected(filter: RejectedFilter): Promise<RejectedSummary[]>;
+  /** One rejected event with its wire bytes, for the record view. */
+  rejectedEvent(seq: number): Promise<RejectedDetail | undefined>;
+  close(): Promise<void>;
+}
+
+export interface StoredMinute {
+  /** Start of the minute, ms since the epoch. */
+  minuteMs: number;
+  stored: number;
+  rejected: number;
+}
+
+export interface FeatureActionCount {
+  feature: string;
+  action: string;
+  events: number;
+}
+
+export interface InstanceSummary {
+  source: Source;
+  serverVersions: string[];
+  firstSeenMs: number;
+  lastSeenMs: number;
+  eventsSince: number;
+  rejectedSince: number;
+}
+
+export interface RejectedFilter {
+  /** Exact matches when given. */
+  feature?: string;
+  action?: string;
+  /** `publisher.source`: the source kind or a managed service's id. */
+  publisher?: string;
+  /** Case-insensitive substring of the reason. */
+  reason?: string;
+  /** Only rows older than this sequence number (paging backwards). */
+  beforeSeq?: number;
+  limit: number;
+}
+
+export interface RejectedSummary {
+  seq: number;
+  id: string;
+  feature: string;
+  action: string;
+  reason: string;
+  publisher: string;
+  source: Source;
+  receivedAtMs: number;
+}
+
+export interface RejectedDetail extends RejectedSummary {
+  eventBytes: Uint8Array;
+  metadataBytes: Uint8Array;
+}

@@ -1,0 +1,126 @@
+import { fromBinary, toJson, type JsonValue } from '@bufbuild/protobuf';
+import { maskSecrets } from '../core/mask-secrets.js';
+import { sourceIdentity, type SourceIdentity } from '../core/source-identity.js';
+import type { StoreEntry, StreamOrigin, WriteOutcome } from '../core/store.js';
+import { EventSchema, RecordEventsRequestMetadataSchema } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
+import { matchesTailFilter, type TailFilter } from './tail-filter.js';
+
+/** One line of the live tail: the downstream record, with credentials masked. */
+export interface TailItem {
+  id: string;
+  feature: string;
+  action: string;
+  outcome: 'stored' | 'duplicate' | 'rejected' | 'retryable';
+  reason?: string;
+  source: SourceIdentity;
+  publisher: string;
+  receivedAtMs: number;
+  record: JsonValue;
+}
+
+/** Delivers one item; false when the client is backed up and the item was skipped. */
+export type TailSink = (item: TailItem) => boolean;
+
+export interface TailHubOptions {
+  /** Most items one client receives per second; the rest are sampled away. */
+  perClientPerSecond?: number;
+  /** Most records rendered per second across all clients: bounds the tail's cost to ingest. */
+  renderPerSecond?: number;
+  now?: () => number;
+}
+
+interface Subscriber {
+  filter: TailFilter;
+  sink: TailSink;
+  windowStartMs: number;
+  sentInWindow: number;
+}
+
+/**
+ * Fans ingested records out to live-tail clients. It samples rather than
+ * buffers: each client gets at most perClientPerSecond items and the hub
+ * renders at most renderPerSecond records, whatever the ingest rate; with no
+ * client connected an observation costs one size check.
+ */
+export function createTailHub(options: TailHubOptions = {}) {
+  const perClient = options.perClientPerSecond ?? 20;
+  const renderBudget = options.renderPerSecond ?? 100;
+  const now = options.now ?? Date.now;
+  const subscribers = new Set<Subscriber>();
+  let renderWindowStartMs = 0;
+  let renderedInWindow = 0;
+  let metadataCache: { digest: string; json: JsonValue } | undefined;
+
+  const metadataJson = (origin: StreamOrigin): JsonValue => {
+    if (metadataCache?.digest !== origin.metadataDigest) {
+      const json = toJson(RecordEventsRequestMetadataSchema, fromBinary(RecordEventsRequestMetadataSchema, origin.metadataBytes));
+      metadataCache = { digest: origin.metadataDigest, json: maskSecrets(json) as JsonValue };
+    }
+    return metadataCache.json;
+  };
+
+  const render = (origin: StreamOrigin, entry: StoreEntry): JsonValue => {
+    let event: JsonValue;
+    try {
+      event = maskSecrets(toJson(EventSchema, fromBinary(EventSchema, entry.bytes))) as JsonValue;
+    } catch {
+      event = { undecodable: `${entry.bytes.byteLength} bytes` };
+    }
+    return { event, metadata: metadataJson(origin) };
+  };
+
+  return {
+    subscribe(filter: TailFilter, sink: TailSink): () => void {
+      const subscriber: Subscriber = { filter, sink, windowStartMs: 0, sentInWindow: 0 };
+      subscribers.add(subscriber);
+      return () => subscribers.delete(subscriber);
+    },
+    get clients(): number {
+      return subscribers.size;
+    },
+    payloadRecorded(origin: StreamOrigin, entries: readonly StoreEntry[], outcomes: readonly WriteOutcome[]): void {
+      if (subscribers.size === 0) return;
+      const at = now();
+      if (at - renderWindowStartMs >= 1000) {
+        renderWindowStartMs = at;
+        renderedInWindow = 0;
+      }
+      const source = sourceIdentity(origin.source);
+      for (const subscriber of subscribers) {
+        if (at - subscriber.windowStartMs >= 1000) {
+          subscriber.windowStartMs = at;
+          subscriber.sentInWindow = 0;
+        }
+      }
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i]!;
+        const wanting = [...subscribers].filter(
+          (s) => s.sentInWindow < perClient && matchesTailFilter(s.filter, entry.feature, entry.action, source),
+        );
+        if (wanting.length === 0) {
+          if ([...subscribers].every((s) => s.sentInWindow >= perClient)) return;
+          continue;
+        }
+        if (renderedInWindow >= renderBudget) return;
+        renderedInWindow++;
+        const status = outcomes[i]?.status ?? 'retryable';
+        const item: TailItem = {
+          id: entry.id,
+          feature: entry.feature,
+          action: entry.action,
+          outcome: status === 'retryable' ? 'retryable' : entry.kind === 'rejected' ? 'rejected' : status,
+          ...(entry.kind === 'rejected' ? { reason: entry.reason } : {}),
+          source,
+          publisher: origin.publisher,
+          receivedAtMs: at,
+          record: render(origin, entry),
+        };
+        for (const subscriber of wanting) {
+          if (subscriber.sink(item)) subscriber.sentInWindow++;
+        }
+      }
+    },
+  };
+}
+
+export type TailHub = ReturnType<typeof createTailHub>;
