@@ -13,7 +13,7 @@ export interface DashboardHandlerOptions {
   service: DashboardService;
   tail: TailHub;
   diagnosticsSecret: string | undefined;
-  /** Built pages; defaults to <package>/dist/dashboard. */
+  /** Built pages; defaults to <package>/dist/web. */
   assetsDir?: string;
 }
 
