@@ -59,7 +59,10 @@ describe('fan-out', () => {
     const reader = openSqliteReader(path);
     assert.equal(await reader.countEvents(), 1);
     await reader.close();
+    // A bad URL anywhere in the list is refused before any store is opened.
     await assert.rejects(openStore(`sqlite:${join(dir.path, 'b.db')},bogus:x`), /unsupported store scheme "bogus:"/);
+    // A store that fails to open closes the ones that did (else the SQLite writer thread would keep this file running).
+    await assert.rejects(openStore(`sqlite:${join(dir.path, 'c.db')},postgres://127.0.0.1:1/x?connect_timeout_ms=300`), /postgres store/);
   });
 });
 

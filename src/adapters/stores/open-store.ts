@@ -6,7 +6,7 @@ import { openPostgresReader } from './postgres/postgres-reader.js';
 import { openPostgresStore } from './postgres/postgres-store.js';
 import { openSqliteReader } from './sqlite/sqlite-store.js';
 import { openSqliteWorkerStore } from './sqlite/sqlite-worker-store.js';
-import { parseStoreUrl, redactUrl, splitStoreUrls } from './store-url.js';
+import { parseStoreUrl, redactUrl, splitStoreUrls, type StoreUrl } from './store-url.js';
 
 export { parseStoreUrl, splitStoreUrls, type StoreUrl } from './store-url.js';
 
@@ -16,9 +16,10 @@ export { parseStoreUrl, splitStoreUrls, type StoreUrl } from './store-url.js';
  * here, so a wrong URL or an unreachable server fails the start, not the first write.
  */
 export async function openStore(url: string): Promise<EventStore> {
-  const urls = splitStoreUrls(url);
-  if (urls.length === 1) return openOne(urls[0]!);
-  const settled = await Promise.allSettled(urls.map(openOne));
+  // Every URL is checked before anything is opened, so a typo opens (and leaks) nothing.
+  const parsed = splitStoreUrls(url).map(parseStoreUrl);
+  if (parsed.length === 1) return openOne(parsed[0]!);
+  const settled = await Promise.allSettled(parsed.map(openOne));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   const opened = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   if (failed) {
@@ -28,11 +29,10 @@ export async function openStore(url: string): Promise<EventStore> {
   return createFanOutStore(opened);
 }
 
-function openOne(url: string): Promise<EventStore> {
-  const parsed = parseStoreUrl(url);
+async function openOne(parsed: StoreUrl): Promise<EventStore> {
   switch (parsed.scheme) {
     case 'memory':
-      return Promise.resolve(createMemoryStore());
+      return createMemoryStore();
     case 'sqlite':
       // On its own thread: better-sqlite3 blocks, and the gateway thread has decoding to do meanwhile.
       return openSqliteWorkerStore(parsed.path);
