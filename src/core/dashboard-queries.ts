@@ -5,10 +5,12 @@ import type { Source } from './identity/source.js';
  * Stores without it still get a dashboard, from the gateway's in-memory counters.
  */
 export interface DashboardQueries {
-  /** Stored and rejected events per minute received since `sinceMs` (only minutes with any). */
-  minuteCounts(sinceMs: number): Promise<StoredMinute[]>;
-  /** The most frequent feature/action pairs received since `sinceMs`. */
-  topFeatureActions(sinceMs: number, limit: number): Promise<FeatureActionCount[]>;
+  /**
+   * Per-minute figures for the minutes starting in [fromMs, toMs): stored and
+   * rejected counts and the feature/action pairs stored. Only minutes with
+   * anything in them are returned.
+   */
+  minuteSummaries(fromMs: number, toMs: number): Promise<MinuteSummary[]>;
   /** Every stream identity the store has seen, with counts since `sinceMs`. */
   instances(sinceMs: number): Promise<InstanceSummary[]>;
   /** Rejected events, newest first. */
@@ -18,11 +20,12 @@ export interface DashboardQueries {
   close(): Promise<void>;
 }
 
-export interface StoredMinute {
+export interface MinuteSummary {
   /** Start of the minute, ms since the epoch. */
   minuteMs: number;
   stored: number;
   rejected: number;
+  pairs: FeatureActionCount[];
 }
 
 export interface FeatureActionCount {

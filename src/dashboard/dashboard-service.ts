@@ -1,18 +1,20 @@
-import type { DashboardQueries, InstanceSummary, RejectedFilter, RejectedSummary } from '../core/dashboard-queries.js';
+import type { DashboardQueries, FeatureActionCount, InstanceSummary, RejectedFilter, RejectedSummary } from '../core/dashboard-queries.js';
 import type { EventStore } from '../core/store.js';
-import type { LiveStats } from './live-stats.js';
-import { OUTCOMES, type OutcomeCounts } from './minute-series.js';
 import { cached } from './cached.js';
+import type { LiveStats } from './live-stats.js';
+import { createMinuteHistory, MINUTE_MS, type ClosedMinutes } from './minute-history.js';
+import { OUTCOMES, type OutcomeCounts } from './minute-series.js';
 
-export const HOUR_MS = 60 * 60_000;
-export const DAY_MS = 24 * HOUR_MS;
+export const DAY_MS = 24 * 60 * MINUTE_MS;
+const CHART_MINUTES = 60;
+const TOP_PAIRS = 10;
 
 export interface DashboardServiceOptions {
   store: EventStore;
   live: LiveStats;
   /** Store-backed aggregates; without them every figure comes from the live counters (since start). */
   queries: DashboardQueries | undefined;
-  /** How long aggregate answers are reused, so many open dashboards cost the store one query. */
+  /** How long the instances list and store health are reused, so many open dashboards cost the store one query. */
   cacheMs?: number;
   now?: () => number;
 }
@@ -21,35 +23,30 @@ export interface DashboardServiceOptions {
 export type FigureSource = 'store' | 'memory';
 
 /**
- * The JSON the pages and scripts read (`/api/...`): store aggregates where the
- * store can answer them, live counters for "now" and for the outcomes a store
- * does not keep (duplicates, retryable failures, rate-limited events).
+ * The JSON the pages and scripts read (`/api/...`). With store queries,
+ * closed minutes come from the store (every replica's writes, across
+ * restarts) and the open minutes from this gateway's counters; duplicates,
+ * retryable failures and rate-limited events, which no store keeps, always
+ * come from the counters.
  */
 export function createDashboardService(options: DashboardServiceOptions) {
   const { store, live, queries } = options;
   const now = options.now ?? Date.now;
-  const cacheMs = options.cacheMs ?? 2_000;
+  const cacheMs = options.cacheMs ?? 5_000;
 
-  const storedMinutes = cached(cacheMs, () => queries!.minuteCounts(now() - HOUR_MS));
-  const topPairs = cached(cacheMs, () => queries!.topFeatureActions(now() - HOUR_MS, 10));
+  const history = queries ? createMinuteHistory(queries) : undefined;
   const storeInstances = cached(cacheMs, () => queries!.instances(now() - DAY_MS));
-  const storeHealth = cached(cacheMs, () => store.health());
+  const storeHealth = cached(Math.min(cacheMs, 2_000), () => store.health());
 
   return {
     async overview() {
-      const [minutes, top, health] = await Promise.all([
-        queries ? storedMinutes().catch(() => undefined) : undefined,
-        queries ? topPairs().catch(() => undefined) : undefined,
-        storeHealth(),
-      ]);
-      const fromStore = new Map((minutes ?? []).map((m) => [m.minuteMs, m]));
-      const perMinute = live.perMinute(60).map(({ startMs, counts }) => {
-        const stored = fromStore.get(startMs);
-        return {
-          minuteMs: startMs,
-          ...counts,
-          ...(minutes ? { stored: stored?.stored ?? 0, rejected: stored?.rejected ?? 0 } : {}),
-        };
+      const [closed, health] = await Promise.all([history?.closed(now()).catch(() => undefined), storeHealth()]);
+      const window = live.perMinute(CHART_MINUTES);
+      const firstMinuteMs = window[0]!.startMs;
+      const fromStore = new Map((closed?.minutes ?? []).map((m) => [m.minuteMs, m]));
+      const perMinute = window.map(({ startMs, counts }) => {
+        const stored = closed && startMs < closed.openFromMs ? (fromStore.get(startMs) ?? { stored: 0, rejected: 0 }) : undefined;
+        return { minuteMs: startMs, ...counts, ...(stored ? { stored: stored.stored, rejected: stored.rejected } : {}) };
       });
       return {
         generatedAtMs: now(),
@@ -59,9 +56,9 @@ export function createDashboardService(options: DashboardServiceOptions) {
         totalsSinceStart: live.totals(),
         lastHour: sumOutcomes(perMinute),
         perMinute,
-        perMinuteSource: (minutes ? 'store' : 'memory') as FigureSource,
-        topFeatureActions: top ?? live.topFeatureActions(10),
-        topFeatureActionsSource: (top ? 'store' : 'memory') as FigureSource,
+        /** Closed minutes' stored/rejected counts: from the store, or this gateway's counters. */
+        perMinuteSource: (closed ? 'store' : 'memory') as FigureSource,
+        topFeatureActions: topPairs(closed, firstMinuteMs),
         store: {
           description: store.description,
           ...(health.ok ? { ok: true, probeLatencyMs: health.latencyMs } : { ok: false, reason: health.reason }),
@@ -97,6 +94,22 @@ export function createDashboardService(options: DashboardServiceOptions) {
       return live.rejected().find((r) => r.seq === seq);
     },
   };
+
+  /** The hour's most stored pairs: closed minutes from the store when it can say, open ones from the counters. */
+  function topPairs(closed: ClosedMinutes | undefined, firstMinuteMs: number): FeatureActionCount[] {
+    const merged = new Map<string, FeatureActionCount>();
+    const add = (pair: FeatureActionCount): void => {
+      const key = `${pair.feature}\u0000${pair.action}`;
+      const sum = merged.get(key);
+      if (sum) sum.events += pair.events;
+      else merged.set(key, { ...pair });
+    };
+    for (const minute of closed?.minutes ?? []) if (minute.minuteMs >= firstMinuteMs) minute.pairs.forEach(add);
+    live.pairsSince(closed ? closed.openFromMs : firstMinuteMs).forEach(add);
+    return [...merged.values()]
+      .sort((a, b) => b.events - a.events || a.feature.localeCompare(b.feature) || a.action.localeCompare(b.action))
+      .slice(0, TOP_PAIRS);
+  }
 }
 
 export type DashboardService = ReturnType<typeof createDashboardService>;

@@ -7,7 +7,7 @@ import { EventSchema } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { createBucketSeries, zeroCounts, type Outcome, type OutcomeCounts } from './minute-series.js';
 
 export interface LiveStatsOptions {
-  /** Distinct instances and feature/action pairs remembered; more are counted in totals only. */
+  /** Distinct instances, and feature/action pairs per minute, remembered; more are counted in totals only. */
   maxKeys?: number;
   /** Newest rejected events kept for stores the dashboard cannot query. */
   maxRejected?: number;
@@ -30,7 +30,8 @@ export function createLiveStats(options: LiveStatsOptions = {}) {
   const minutes = createBucketSeries(60_000, 61);
   const seconds = createBucketSeries(1_000, 12);
   const totals = zeroCounts();
-  const pairs = new Map<string, FeatureActionCount>();
+  /** Stored feature/action pairs per minute, newest 61 minutes. */
+  const pairMinutes = new Map<number, Map<string, FeatureActionCount>>();
   const instances = new Map<string, InstanceSummary & { versionCheckedMs: number }>();
   const rejected: RejectedDetail[] = [];
   const writeMs: number[] = [];
@@ -71,7 +72,7 @@ export function createLiveStats(options: LiveStatsOptions = {}) {
           const status = outcomes[i]?.status ?? 'retryable';
           const outcome: Outcome = status === 'retryable' ? 'retryable' : entry.kind === 'rejected' ? 'rejected' : status;
           payload[outcome]++;
-          if (outcome === 'stored' && entry.kind === 'event') countPair(entry.feature, entry.action);
+          if (outcome === 'stored' && entry.kind === 'event') countPair(at, entry.feature, entry.action);
           if (outcome === 'rejected' && entry.kind === 'rejected') keepRejected(origin, entry, at);
         });
         for (const [outcome, n] of Object.entries(payload) as [Outcome, number][]) if (n > 0) count(at, outcome, n);
@@ -115,8 +116,19 @@ export function createLiveStats(options: LiveStatsOptions = {}) {
       const sorted = [...writeMs].sort((a, b) => a - b);
       return { p50: sorted[Math.floor(sorted.length / 2)]!, max: sorted[sorted.length - 1]! };
     },
-    topFeatureActions: (limit: number): FeatureActionCount[] =>
-      [...pairs.values()].sort((a, b) => b.events - a.events).slice(0, limit).map((p) => ({ ...p })),
+    /** Stored feature/action pairs of the minutes starting at or after `fromMs`, merged. */
+    pairsSince(fromMs: number): FeatureActionCount[] {
+      const merged = new Map<string, FeatureActionCount>();
+      for (const [minuteMs, pairs] of pairMinutes) {
+        if (minuteMs < fromMs) continue;
+        for (const [key, pair] of pairs) {
+          const sum = merged.get(key);
+          if (sum) sum.events += pair.events;
+          else merged.set(key, { ...pair });
+        }
+      }
+      return [...merged.values()];
+    },
     instances: (): InstanceSummary[] =>
       [...instances.values()]
         .map(({ versionCheckedMs: _, ...row }) => ({ ...row }))
@@ -125,7 +137,16 @@ export function createLiveStats(options: LiveStatsOptions = {}) {
     rejected: (): readonly RejectedDetail[] => rejected,
   };
 
-  function countPair(feature: string, action: string): void {
+  function countPair(at: number, feature: string, action: string): void {
+    const minuteMs = at - (at % 60_000);
+    let pairs = pairMinutes.get(minuteMs);
+    if (!pairs) {
+      pairMinutes.set(minuteMs, (pairs = new Map()));
+      for (const oldest of pairMinutes.keys()) {
+        if (pairMinutes.size <= 61) break;
+        pairMinutes.delete(oldest);
+      }
+    }
     const key = `${feature}\u0000${action}`;
     const pair = pairs.get(key);
     if (pair) pair.events++;

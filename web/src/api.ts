@@ -14,7 +14,6 @@ export interface Overview {
   perMinute: (OutcomeCounts & { minuteMs: number })[];
   perMinuteSource: FigureSource;
   topFeatureActions: { feature: string; action: string; events: number }[];
-  topFeatureActionsSource: FigureSource;
   store: { description: string; ok: boolean; probeLatencyMs?: number; reason?: string; writeLatencyMs: { p50: number; max: number } | null };
 }
 

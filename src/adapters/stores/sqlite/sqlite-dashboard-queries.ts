@@ -11,6 +11,7 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
  */
 export function openSqliteDashboardQueries(path: string): DashboardQueries {
   const worker = createWorker(path);
+  // An idle reader must not keep the process alive; one with a question pending must.
   worker.unref();
   const waiting = new Map<number, (reply: DashboardReply) => void>();
   let nextId = 0;
@@ -19,13 +20,15 @@ export function openSqliteDashboardQueries(path: string): DashboardQueries {
     failure ??= reason;
     for (const settle of waiting.values()) settle({ id: -1, ok: false, error: reason });
     waiting.clear();
+    worker.unref();
   };
   worker.on('message', (reply: DashboardReply) => {
     const settle = waiting.get(reply.id);
     waiting.delete(reply.id);
+    if (waiting.size === 0) worker.unref();
     settle?.(reply);
   });
-  worker.on('error', (error) => fail(`dashboard reader failed: ${error.message}`));
+  worker.on('error', (error: unknown) => fail(`dashboard reader failed: ${error instanceof Error ? error.message : String(error)}`));
   worker.on('exit', () => fail('dashboard reader is closed'));
 
   const ask = <T>(request: WithoutId<DashboardRequest>): Promise<T> =>
@@ -33,13 +36,13 @@ export function openSqliteDashboardQueries(path: string): DashboardQueries {
       if (failure !== undefined) return reject(new Error(failure));
       const id = nextId++;
       waiting.set(id, (reply) => (reply.ok ? resolve(reply.value as T) : reject(new Error(reply.error))));
+      worker.ref();
       worker.postMessage({ ...request, id });
     });
 
   let closing: Promise<void> | undefined;
   return {
-    minuteCounts: (sinceMs) => ask({ method: 'minuteCounts', sinceMs }),
-    topFeatureActions: (sinceMs, limit) => ask({ method: 'topFeatureActions', sinceMs, limit }),
+    minuteSummaries: (fromMs, toMs) => ask({ method: 'minuteSummaries', fromMs, toMs }),
     instances: (sinceMs) => ask({ method: 'instances', sinceMs }),
     rejected: (filter) => ask({ method: 'rejected', filter }),
     rejectedEvent: (seq) => ask({ method: 'rejectedEvent', seq }),
@@ -47,6 +50,7 @@ export function openSqliteDashboardQueries(path: string): DashboardQueries {
       closing ??= new Promise<void>((resolve) => {
         if (failure !== undefined) return resolve();
         worker.once('exit', () => resolve());
+        worker.ref(); // until it has exited
         worker.postMessage('close');
       });
       return closing;

@@ -1,10 +1,9 @@
 import type { Database } from 'better-sqlite3';
 import type {
-  FeatureActionCount,
+  MinuteSummary,
   RejectedDetail,
   RejectedFilter,
   RejectedSummary,
-  StoredMinute,
 } from '../../../core/dashboard-queries.js';
 import type { Source } from '../../../core/identity/source.js';
 
@@ -25,15 +24,13 @@ export interface MetadataActivity {
  * received time or on (metadata_id, received_time).
  */
 export function createSqliteDashboardReads(db: Database) {
-  const minuteEvents = db.prepare(
-    `SELECT received_ms / 60000 * 60000 AS minuteMs, count(*) AS n FROM events WHERE received_ms >= ? GROUP BY 1`,
+  const minutePairs = db.prepare(
+    `SELECT received_ms / 60000 * 60000 AS minuteMs, feature, action, count(*) AS n
+       FROM events WHERE received_ms >= ? AND received_ms < ? GROUP BY 1, 2, 3`,
   );
   const minuteRejected = db.prepare(
-    `SELECT received_ms / 60000 * 60000 AS minuteMs, count(*) AS n FROM rejected_events WHERE received_ms >= ? GROUP BY 1`,
-  );
-  const topPairs = db.prepare(
-    `SELECT feature, action, count(*) AS events FROM events WHERE received_ms >= ?
-      GROUP BY feature, action ORDER BY events DESC, feature, action LIMIT ?`,
+    `SELECT received_ms / 60000 * 60000 AS minuteMs, count(*) AS n
+       FROM rejected_events WHERE received_ms >= ? AND received_ms < ? GROUP BY 1`,
   );
   const metadataActivity = db.prepare(
     `SELECT m.source_json AS sourceJson, m.first_seen_ms AS firstSeenMs,
@@ -50,15 +47,20 @@ export function createSqliteDashboardReads(db: Database) {
        FROM rejected_events r JOIN stream_metadata m ON m.id = r.metadata_id WHERE r.seq = ?`,
   );
 
-  const minuteCounts = (sinceMs: number): StoredMinute[] => {
-    const minutes = new Map<number, StoredMinute>();
-    const at = (minuteMs: number): StoredMinute => {
+  /** Each minute once (the caller keeps closed minutes), so this scans only new rows. */
+  const minuteSummaries = (fromMs: number, toMs: number): MinuteSummary[] => {
+    const minutes = new Map<number, MinuteSummary>();
+    const at = (minuteMs: number): MinuteSummary => {
       let minute = minutes.get(minuteMs);
-      if (!minute) minutes.set(minuteMs, (minute = { minuteMs, stored: 0, rejected: 0 }));
+      if (!minute) minutes.set(minuteMs, (minute = { minuteMs, stored: 0, rejected: 0, pairs: [] }));
       return minute;
     };
-    for (const row of minuteEvents.all(sinceMs) as CountRow[]) at(row.minuteMs).stored = row.n;
-    for (const row of minuteRejected.all(sinceMs) as CountRow[]) at(row.minuteMs).rejected = row.n;
+    for (const row of minutePairs.all(fromMs, toMs) as PairRow[]) {
+      const minute = at(row.minuteMs);
+      minute.stored += row.n;
+      minute.pairs.push({ feature: row.feature, action: row.action, events: row.n });
+    }
+    for (const row of minuteRejected.all(fromMs, toMs) as CountRow[]) at(row.minuteMs).rejected = row.n;
     return [...minutes.values()].sort((a, b) => a.minuteMs - b.minuteMs);
   };
 
@@ -87,9 +89,7 @@ export function createSqliteDashboardReads(db: Database) {
   };
 
   return {
-    minuteCounts,
-    topFeatureActions: (sinceMs: number, limit: number): FeatureActionCount[] =>
-      topPairs.all(sinceMs, limit) as FeatureActionCount[],
+    minuteSummaries,
     metadataActivity: (sinceMs: number): MetadataActivity[] =>
       (metadataActivity.all(sinceMs, sinceMs) as ActivityRow[]).map((row) => ({
         source: JSON.parse(row.sourceJson) as Source,
@@ -110,6 +110,13 @@ export function createSqliteDashboardReads(db: Database) {
 }
 
 export type SqliteDashboardReads = ReturnType<typeof createSqliteDashboardReads>;
+
+interface PairRow {
+  minuteMs: number;
+  feature: string;
+  action: string;
+  n: number;
+}
 
 interface CountRow {
   minuteMs: number;

@@ -11,8 +11,7 @@ import { createSqliteDashboardReads } from './sqlite-dashboard-reads.js';
  * ingest) nor on the writer thread (which commits it).
  */
 export type DashboardRequest =
-  | { id: number; method: 'minuteCounts'; sinceMs: number }
-  | { id: number; method: 'topFeatureActions'; sinceMs: number; limit: number }
+  | { id: number; method: 'minuteSummaries'; fromMs: number; toMs: number }
   | { id: number; method: 'instances'; sinceMs: number }
   | { id: number; method: 'rejected'; filter: import('../../../core/dashboard-queries.js').RejectedFilter }
   | { id: number; method: 'rejectedEvent'; seq: number };
@@ -26,10 +25,8 @@ const reads = createSqliteDashboardReads(db);
 
 function answer(request: DashboardRequest): unknown {
   switch (request.method) {
-    case 'minuteCounts':
-      return reads.minuteCounts(request.sinceMs);
-    case 'topFeatureActions':
-      return reads.topFeatureActions(request.sinceMs, request.limit);
+    case 'minuteSummaries':
+      return reads.minuteSummaries(request.fromMs, request.toMs);
     case 'instances':
       return groupInstances(
         reads.metadataActivity(request.sinceMs).map(({ latestEvent, ...activity }) => ({
