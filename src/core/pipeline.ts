@@ -40,6 +40,7 @@ export function prepareEntry(incoming: IncomingEvent, origin: StreamOrigin): Sto
     action: event.action,
     timestampMs: timestampMs(event),
     bytes,
+    event,
   };
 }
 

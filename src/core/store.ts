@@ -1,3 +1,4 @@
+import type { Event } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import type { Source } from './identity/source.js';
 
 /**
@@ -24,6 +25,11 @@ export interface EventEntry {
   action: string;
   timestampMs: number;
   bytes: Uint8Array;
+  /**
+   * The same event decoded, when the pipeline has it: stores that render JSON
+   * or attributes use it instead of decoding `bytes` again. Never differs from `bytes`.
+   */
+  event?: Event;
 }
 
 /** An event that can never be recorded, kept with the reason so nothing is silently dropped. */

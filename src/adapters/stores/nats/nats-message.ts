@@ -71,7 +71,7 @@ export function entryHeaders(entry: StoreEntry, origin: StreamOrigin): MsgHdrs {
     return h;
   }
   h.set(HEADER.timestampMs, String(entry.timestampMs));
-  for (const [name, value] of Object.entries(attributesOf(entry.bytes, origin.publisher, entry.feature, entry.action))) {
+  for (const [name, value] of Object.entries(attributesOf(entry, origin.publisher))) {
     h.set(name, headerSafe(value));
   }
   return h;
@@ -87,11 +87,11 @@ const headerSafe = (value: string): string => value.replace(/[\r\n]/g, ' ');
  * (never from the pipeline, which decoded them itself) still get the
  * attributes the entry itself knows.
  */
-function attributesOf(bytes: Uint8Array, publisher: string, feature: string, action: string): Record<string, string> {
+function attributesOf(entry: StoreEntry, publisher: string): Record<string, string> {
   try {
-    return recordAttributes(fromBinary(EventSchema, bytes), publisher);
+    return recordAttributes((entry.kind === 'event' ? entry.event : undefined) ?? fromBinary(EventSchema, entry.bytes), publisher);
   } catch {
-    return { 'publisher.source': publisher, 'event.feature': feature, 'event.action': action };
+    return { 'publisher.source': publisher, 'event.feature': entry.feature, 'event.action': entry.action };
   }
 }
 

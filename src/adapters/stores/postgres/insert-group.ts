@@ -84,7 +84,7 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
       events.start.push(eventBytes);
       events.length.push(entry.bytes.byteLength);
       eventBytes += entry.bytes.byteLength;
-      events.records.push(render(entry.bytes, origin) ?? 'null');
+      events.records.push(render(entry, origin) ?? 'null');
     }
   }
   const origins = [...metadata.values()];

@@ -4,11 +4,12 @@ import type { StreamOrigin } from '../../../core/store.js';
 import {
   EventSchema,
   RecordEventsRequestMetadataSchema,
+  type Event,
   type RecordEventsRequestMetadata,
 } from '../../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 
 /** The downstream record JSON of an event, or undefined when its bytes do not decode. */
-export type RecordRenderer = (eventBytes: Uint8Array, origin: StreamOrigin) => string | undefined;
+export type RecordRenderer = (entry: { bytes: Uint8Array; event?: Event }, origin: StreamOrigin) => string | undefined;
 
 /** Distinct stream metadata kept decoded; streams are long-lived, so a small cache covers them. */
 const MAX_CACHED_METADATA = 1024;
@@ -34,11 +35,11 @@ export function createRecordRenderer(): RecordRenderer {
     metadataByDigest.set(origin.metadataDigest, metadata);
     return metadata;
   };
-  return (eventBytes, origin) => {
+  return (entry, origin) => {
     const metadata = metadataOf(origin);
     if (metadata === undefined) return undefined;
     try {
-      return renderRecord(fromBinary(EventSchema, eventBytes), metadata);
+      return renderRecord(entry.event ?? fromBinary(EventSchema, entry.bytes), metadata);
     } catch {
       return undefined;
     }

@@ -24,7 +24,7 @@ export interface SqliteWorkerData {
   maxEntriesPerCommit?: number;
 }
 
-type PackedEntry = Omit<StoreEntry, 'bytes'> & { offset: number; length: number };
+type PackedEntry = Omit<StoreEntry, 'bytes' | 'event'> & { offset: number; length: number };
 
 export interface PackedBatch {
   origin: Omit<StreamOrigin, 'metadataBytes'> & { metadataOffset: number; metadataLength: number };
@@ -44,7 +44,10 @@ export function packBatch(batch: WriteBatch): PackedBatch {
   };
   const { metadataBytes, ...origin } = batch.origin;
   const [metadataOffset, metadataLength] = place(metadataBytes);
-  const entries = batch.entries.map(({ bytes, ...entry }) => {
+  // The decoded event stays behind: cloning it would cost more than SQLite needs it.
+  const entries = batch.entries.map((whole) => {
+    const { bytes, ...entry } = whole;
+    if ('event' in entry) delete entry.event;
     const [entryOffset, length] = place(bytes);
     return { ...entry, offset: entryOffset, length } as PackedEntry;
   });
