@@ -21,7 +21,7 @@ import {
   RecordEventsResponseSchema,
   type RecordEventsRequestMetadata,
 } from '../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
-import { sampleEvents } from '../src/tools/sample-events.js';
+import { SAMPLE_PRIVACY_ALLOWLIST, sampleEvents } from '../src/tools/sample-events.js';
 import { startServe } from '../test/helpers/cli.js';
 
 export const STREAMS = Number(process.env.BENCH_STREAMS ?? 8);
@@ -89,7 +89,8 @@ function peakRssMiB(pid: number): number {
 
 /** Streams every payload through a `serve` process writing to `storeUrl`; prints one JSON line. */
 export async function overTheNetwork(label: string, storeUrl: string, perStream: Buffer[][], metadata: Buffer): Promise<void> {
-  const serve = await startServe(['--listen', '127.0.0.1:0', '--store', storeUrl, '--log-level', 'warn']);
+  const allowlist = SAMPLE_PRIVACY_ALLOWLIST.flatMap((entry) => ['--privacy-allowlist', entry]);
+  const serve = await startServe(['--listen', '127.0.0.1:0', '--store', storeUrl, '--log-level', 'warn', ...allowlist]);
   try {
     const clients = perStream.map(() => new Client(serve.address, credentials.createInsecure()));
     // Warm-up: one small stream so connection setup and JIT are not measured.

@@ -55,6 +55,15 @@ export function sampleEvent(index: number, nowMs = Date.now()): Event {
   });
 }
 
+/**
+ * The allowlist under which an exporter sends the samples' private metadata as
+ * it is (`feature::*::key...` entries): give it to a gateway under load so it
+ * sees what a correctly configured fleet sends, with nothing to strip.
+ */
+export const SAMPLE_PRIVACY_ALLOWLIST: readonly string[] = [...new Set(FEATURES.map(([feature]) => feature))].map(
+  (feature) => `${feature}::*::languageId::query::model`,
+);
+
 export function sampleEvents(count: number, firstIndex = 0): Event[] {
   const now = Date.now();
   return Array.from({ length: count }, (_, i) => sampleEvent(firstIndex + i, now));
