@@ -25,7 +25,7 @@ export function OverviewPage() {
       <h2>Events per minute, last hour</h2>
       <VolumeChart perMinute={data.perMinute} />
       <p class="note">
-        Stored and rejected from {data.perMinuteSource === 'store' ? 'the store (all replicas)' : "this gateway's counters since it started"};
+        Stored and rejected: {data.perMinuteSource === 'store' ? 'from the store (all replicas), the current minute from this gateway until it closes' : "this gateway's counters since it started"};
         duplicates and retryable failures from this gateway's counters.
       </p>
 
