@@ -23,6 +23,8 @@ export interface DashboardHandler {
 }
 
 const MAX_LOGIN_BODY_BYTES = 4096;
+/** Live-tail connections at once; each holds a socket and up to its SSE buffer bound. */
+const MAX_TAIL_CLIENTS = 32;
 
 /** The operator dashboard on the gateway's HTTP side: pages, sign-in, JSON APIs and the live tail. */
 export function createDashboardHandler(options: DashboardHandlerOptions): DashboardHandler {
@@ -48,6 +50,7 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
       return row ? sendJson(res, 200, renderRejectedEvent(row)) : sendJson(res, 404, { error: 'no such rejected event' });
     }
     if (path === '/api/tail') {
+      if (options.tail.clients >= MAX_TAIL_CLIENTS) return sendJson(res, 503, { error: `at most ${MAX_TAIL_CLIENTS} live tails at once` });
       const client = createSseClient(res);
       const unsubscribe = options.tail.subscribe(parseTailFilter(url.searchParams), (item) => client.send('record', item));
       req.socket.setTimeout(0);
