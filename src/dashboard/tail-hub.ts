@@ -18,7 +18,7 @@ export interface TailItem {
   record: JsonValue;
 }
 
-/** Delivers one item; false when the client is backed up and the item was skipped. */
+/** Delivers one item; false when the client was backed up and skipped it (the sink counts those). */
 export type TailSink = (item: TailItem) => boolean;
 
 export interface TailHubOptions {
@@ -86,21 +86,19 @@ export function createTailHub(options: TailHubOptions = {}) {
         renderedInWindow = 0;
       }
       const source = sourceIdentity(origin.source);
+      // Clients with allowance left this second; the payload is done once none has any.
+      let open: Subscriber[] = [];
       for (const subscriber of subscribers) {
         if (at - subscriber.windowStartMs >= 1000) {
           subscriber.windowStartMs = at;
           subscriber.sentInWindow = 0;
         }
+        if (subscriber.sentInWindow < perClient) open.push(subscriber);
       }
-      for (let i = 0; i < entries.length; i++) {
+      for (let i = 0; i < entries.length && open.length > 0; i++) {
         const entry = entries[i]!;
-        const wanting = [...subscribers].filter(
-          (s) => s.sentInWindow < perClient && matchesTailFilter(s.filter, entry.feature, entry.action, source),
-        );
-        if (wanting.length === 0) {
-          if ([...subscribers].every((s) => s.sentInWindow >= perClient)) return;
-          continue;
-        }
+        const wanting = open.filter((s) => matchesTailFilter(s.filter, entry.feature, entry.action, source));
+        if (wanting.length === 0) continue;
         if (renderedInWindow >= renderBudget) return;
         renderedInWindow++;
         const status = outcomes[i]?.status ?? 'retryable';
@@ -115,9 +113,12 @@ export function createTailHub(options: TailHubOptions = {}) {
           receivedAtMs: at,
           record: render(origin, entry),
         };
+        // Offered counts against the allowance even when skipped: a stalled client costs no more than a reading one.
         for (const subscriber of wanting) {
-          if (subscriber.sink(item)) subscriber.sentInWindow++;
+          subscriber.sink(item);
+          subscriber.sentInWindow++;
         }
+        open = open.filter((s) => s.sentInWindow < perClient);
       }
     },
   };

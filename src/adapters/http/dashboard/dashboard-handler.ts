@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { sourceIdentity } from '../../../core/source-identity.js';
 import { parseTailFilter } from '../../../dashboard/tail-filter.js';
 import type { DashboardService } from '../../../dashboard/dashboard-service.js';
 import type { TailHub } from '../../../dashboard/tail-hub.js';
@@ -42,7 +43,7 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
       const filter = parseRejectedFilter(url.searchParams);
       if (typeof filter === 'string') return sendJson(res, 400, { error: filter });
       const { rejected, source } = await options.service.rejected(filter);
-      return sendJson(res, 200, { source, rejected: rejected.map((r) => ({ ...r, source: toInstanceRow({ source: r.source }).identity })) });
+      return sendJson(res, 200, { source, rejected: rejected.map((r) => ({ ...r, source: sourceIdentity(r.source) })) });
     }
     const one = /^\/api\/rejected\/(\d{1,15})$/.exec(path);
     if (one) {
