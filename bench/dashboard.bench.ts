@@ -7,7 +7,10 @@
  *     samples every payload) plus the overview polled every 2 s, as an open
  *     browser tab does.
  * Rounds alternate the modes so drift on a shared machine spreads over all of them.
- * Run: `node --import tsx bench/dashboard.bench.ts` (BENCH_ROUNDS, default 2; the
+ * Then, free of network and machine noise, the observer's own cost per event
+ * in process (counters alone, and counters + a tail client), next to what
+ * decoding the same payload costs.
+ * Run: `node --import tsx bench/dashboard.bench.ts` (BENCH_ROUNDS, default 3; the
  * ingest-load knobs apply).
  */
 import { once } from 'node:events';
@@ -15,6 +18,10 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { fromBinary } from '@bufbuild/protobuf';
 import { Client, credentials } from '@grpc/grpc-js';
+import { decodeRecordEventsRequest } from '../src/adapters/grpc/codec.js';
+import { STORED, type StoreEntry, type StreamOrigin } from '../src/core/store.js';
+import { createLiveStats } from '../src/dashboard/live-stats.js';
+import { createTailHub } from '../src/dashboard/tail-hub.js';
 import { RecordEventsResponseSchema } from '../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { startServe } from '../test/helpers/cli.js';
 import { unlicensed } from '../test/helpers/gateway.js';
@@ -23,7 +30,7 @@ import { encodeMetadata, encodePayloads, encodeRun, PAYLOAD_EVENTS, PAYLOADS_PER
 
 type Mode = 'dashboard off' | 'dashboard on, idle' | 'dashboard open: tail + overview';
 const MODES: Mode[] = ['dashboard off', 'dashboard on, idle', 'dashboard open: tail + overview'];
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const metadata = encodeMetadata(unlicensed('bench-instance'));
 console.error(`encoding ${STREAMS} x ${PAYLOADS_PER_STREAM} payloads of ${PAYLOAD_EVENTS} events...`);
@@ -42,7 +49,7 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const baseline = median(results.get('dashboard off')!.eventsPerSecond);
+const baseline = median(results.get('dashboard off')?.eventsPerSecond ?? [Number.NaN]);
 for (const [mode, r] of results) {
   const eventsPerSecond = median(r.eventsPerSecond);
   console.log(
@@ -56,6 +63,40 @@ for (const [mode, r] of results) {
       relativeToOff: Number((eventsPerSecond / baseline).toFixed(3)),
       payloadAckP99Ms: median(r.p99Ms),
       ...(mode === 'dashboard open: tail + overview' ? { tailRecordsReceived: r.tailRecords } : {}),
+    }),
+  );
+}
+
+observerCost();
+
+/** ns per event of the dashboard's observer on the ingest thread, against decoding the same payload. */
+function observerCost(): void {
+  const payload = encodePayloads(1, 0)[0]!;
+  const decoded = decodeRecordEventsRequest(payload);
+  if (decoded.payload !== 'events') throw new Error('expected an events payload');
+  const entries: StoreEntry[] = decoded.events.map((e) => ({ kind: 'event', id: e.event.id, feature: e.event.feature, action: e.event.action, timestampMs: 0, bytes: e.bytes }));
+  const outcomes = entries.map(() => STORED);
+  const origin: StreamOrigin = { source: { kind: 'unlicensed_instance', instanceId: 'bench', externalUrl: '' }, publisher: 'unlicensed_instance', metadataBytes: new Uint8Array(), metadataDigest: 'bench' };
+  const perEventNs = (fn: () => void, rounds: number): number => {
+    for (let i = 0; i < 20; i++) fn();
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < rounds; i++) fn();
+    return Number(process.hrtime.bigint() - started) / rounds / entries.length;
+  };
+  const live = createLiveStats();
+  const tail = createTailHub();
+  tail.subscribe({}, () => true);
+  console.log(
+    JSON.stringify({
+      benchmark: 'dashboard observer on the ingest thread, per event (in process)',
+      decodePayloadNs: Math.round(perEventNs(() => decodeRecordEventsRequest(payload), 200)),
+      countersNs: Math.round(perEventNs(() => live.observer.payloadRecorded(origin, entries, outcomes, 1), 2000)),
+      countersPlusTailClientNs: Math.round(
+        perEventNs(() => {
+          live.observer.payloadRecorded(origin, entries, outcomes, 1);
+          tail.payloadRecorded(origin, entries, outcomes);
+        }, 2000),
+      ),
     }),
   );
 }
