@@ -136,5 +136,9 @@ describe('dashboard in Chromium', () => {
     assert.ok(!page.url().includes(secret));
     const cookies = await page.context().cookies();
     assert.ok(cookies.every((c) => c.httpOnly && !c.value.includes(secret)));
+
+    await page.click('[data-testid=sign-out]');
+    await page.locator('input[name=secret]').waitFor();
+    assert.equal(await page.evaluate(async () => (await fetch('/api/overview')).status), 401, 'signed out');
   });
 });

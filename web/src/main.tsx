@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { getJson } from './api.js';
 import { InstancesPage } from './pages/instances.js';
 import { OverviewPage } from './pages/overview.js';
 import { RejectedPage } from './pages/rejected.js';
@@ -21,6 +22,10 @@ function currentPage(): PageName {
 
 function App() {
   const [page, setPage] = useState<PageName>(currentPage());
+  const [signInRequired, setSignInRequired] = useState(false);
+  useEffect(() => {
+    getJson<{ signInRequired: boolean }>('/api/session').then((s) => setSignInRequired(s.signInRequired), () => {});
+  }, []);
   useEffect(() => {
     const onHash = (): void => setPage(currentPage());
     window.addEventListener('hashchange', onHash);
@@ -39,9 +44,11 @@ function App() {
             </a>
           ))}
         </nav>
-        <form method="post" action="/logout" class="logout">
-          <button type="submit">Sign out</button>
-        </form>
+        {signInRequired && (
+          <form method="post" action="/logout" class="logout">
+            <button type="submit" data-testid="sign-out">Sign out</button>
+          </form>
+        )}
       </header>
       <main>
         <h1>{title}</h1>

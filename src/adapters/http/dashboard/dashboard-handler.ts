@@ -35,6 +35,7 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
   const api = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const path = url.pathname;
     if (path === '/api/overview') return sendJson(res, 200, await options.service.overview());
+    if (path === '/api/session') return sendJson(res, 200, { signInRequired: session.required });
     if (path === '/api/instances') {
       const { instances, source } = await options.service.instances();
       return sendJson(res, 200, { source, instances: instances.map(toInstanceRow) });
@@ -76,18 +77,13 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
         return;
       }
       if (path === '/login' && method === 'POST') {
+        if (!session.required) return redirectHome(res);
         const body = await readBody(req, MAX_LOGIN_BODY_BYTES);
         const cookie = session.login(new URLSearchParams(body ?? '').get('secret') ?? '', (req.socket as TLSSocket).encrypted === true);
         if (!cookie) return sendHtml(res, 401, loginPage('That is not the diagnostics secret.'));
-        res.writeHead(303, { location: '/', 'set-cookie': cookie, 'content-length': 0 });
-        res.end();
-        return;
+        return redirectHome(res, cookie);
       }
-      if (path === '/logout' && method === 'POST') {
-        res.writeHead(303, { location: '/', 'set-cookie': session.logoutCookie, 'content-length': 0 });
-        res.end();
-        return;
-      }
+      if (path === '/logout' && method === 'POST') return redirectHome(res, session.logoutCookie);
       if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'method not allowed\n');
       if (!session.allows(req)) {
         if (path.startsWith('/api/')) return sendJson(res, 401, { error: 'sign in at / or send Authorization: Bearer <diagnostics secret>' });
@@ -106,6 +102,11 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
       res.end(method === 'HEAD' ? undefined : index.body);
     },
   };
+}
+
+function redirectHome(res: ServerResponse, setCookie?: string): void {
+  res.writeHead(303, { location: '/', 'content-length': 0, ...(setCookie ? { 'set-cookie': setCookie } : {}) });
+  res.end();
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
