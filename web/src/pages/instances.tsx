@@ -3,7 +3,7 @@ import { SOURCE_LABELS, formatAgo, formatCount, formatTime } from '../format.js'
 import { usePolling } from '../use-polling.js';
 
 export function InstancesPage() {
-  const { data, error } = usePolling<{ source: string; instances: InstanceRow[] }>('/api/instances', 5000);
+  const { data, error } = usePolling<{ source: string; instances: InstanceRow[] }>('/api/instances', 10_000);
   if (!data) return <p class="muted">{error ?? 'Loading…'}</p>;
   return (
     <section>
