@@ -1,10 +1,9 @@
-import { fromBinary } from '@bufbuild/protobuf';
 import type { FeatureActionCount, InstanceSummary, RejectedDetail } from '../core/dashboard-queries.js';
 import type { Source } from '../core/identity/source.js';
 import { sourceKey } from '../core/source-identity.js';
 import type { StoreEntry, StreamOrigin, WriteOutcome } from '../core/store.js';
-import { EventSchema } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { createBucketSeries, zeroCounts, type Outcome, type OutcomeCounts } from './minute-series.js';
+import { serverVersionOf } from '../core/server-version.js';
 
 export interface LiveStatsOptions {
   /** Distinct instances, and feature/action pairs per minute, remembered; more are counted in totals only. */
@@ -172,11 +171,3 @@ export function createLiveStats(options: LiveStatsOptions = {}) {
 }
 
 export type LiveStats = ReturnType<typeof createLiveStats>;
-
-function serverVersionOf(bytes: Uint8Array): string | undefined {
-  try {
-    return fromBinary(EventSchema, bytes).source?.server?.version || undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { DashboardQueries } from '../../../core/dashboard-queries.js';
-import type { DashboardReply, DashboardRequest } from './sqlite-dashboard-worker.js';
+import type { DashboardReply, DashboardRequest } from './sqlite-dashboard-protocol.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 

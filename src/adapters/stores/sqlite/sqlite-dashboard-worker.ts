@@ -1,8 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { fromBinary } from '@bufbuild/protobuf';
 import BetterSqlite3 from 'better-sqlite3';
 import { groupInstances } from '../../../core/group-instances.js';
-import { EventSchema } from '../../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
+import { serverVersionOf } from '../../../core/server-version.js';
+import type { DashboardReply, DashboardRequest } from './sqlite-dashboard-protocol.js';
 import { createSqliteDashboardReads } from './sqlite-dashboard-reads.js';
 
 /**
@@ -10,14 +10,6 @@ import { createSqliteDashboardReads } from './sqlite-dashboard-reads.js';
  * aggregate queries never run on the gateway's event loop (which decodes
  * ingest) nor on the writer thread (which commits it).
  */
-export type DashboardRequest =
-  | { id: number; method: 'minuteSummaries'; fromMs: number; toMs: number }
-  | { id: number; method: 'instances'; sinceMs: number }
-  | { id: number; method: 'rejected'; filter: import('../../../core/dashboard-queries.js').RejectedFilter }
-  | { id: number; method: 'rejectedEvent'; seq: number };
-
-export type DashboardReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
-
 const port = parentPort!;
 const db = new BetterSqlite3(workerData.path as string, { readonly: true, fileMustExist: true });
 db.pragma('busy_timeout = 5000');
@@ -38,14 +30,6 @@ function answer(request: DashboardRequest): unknown {
       return reads.rejected(request.filter);
     case 'rejectedEvent':
       return reads.rejectedEvent(request.seq);
-  }
-}
-
-function serverVersionOf(bytes: Uint8Array): string | undefined {
-  try {
-    return fromBinary(EventSchema, bytes).source?.server?.version || undefined;
-  } catch {
-    return undefined;
   }
 }
 
