@@ -62,7 +62,9 @@ export function createTailHub(options: TailHubOptions = {}) {
   const render = (origin: StreamOrigin, entry: StoreEntry): JsonValue => {
     let event: JsonValue;
     try {
-      event = maskSecrets(toJson(EventSchema, fromBinary(EventSchema, entry.bytes))) as JsonValue;
+      // The pipeline's decoded event when it kept one: no second decode.
+      const decoded = (entry.kind === 'event' ? entry.event : undefined) ?? fromBinary(EventSchema, entry.bytes);
+      event = maskSecrets(toJson(EventSchema, decoded)) as JsonValue;
     } catch {
       event = { undecodable: `${entry.bytes.byteLength} bytes` };
     }
