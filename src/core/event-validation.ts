@@ -1,8 +1,13 @@
+import type { JsonValue } from '@bufbuild/protobuf';
 import type { Event } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 
 /** The deployed gateway's naming rule for feature and action. */
 const NAME_PATTERN = /^[a-z][a-zA-Z-.]+$/;
 const NAME_MAX_LENGTH = 64;
+
+/** The Timestamps proto3 JSON can write: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z. */
+const MIN_TIMESTAMP_SECONDS = -62_135_596_800n;
+const MAX_TIMESTAMP_SECONDS = 253_402_300_799n;
 
 /**
  * Why `name` is not a valid feature/action, or undefined when it is. Shared by
@@ -15,9 +20,47 @@ export function checkEventName(kind: 'feature' | 'action', name: string): string
   return undefined;
 }
 
-/** Why an event can never be recorded, or undefined when it is valid (BEHAVIOR.md 2.2). */
+/**
+ * Why an event can never be recorded, or undefined when it is valid: the rules
+ * of BEHAVIOR.md 2.2, plus what would make its downstream record (proto3 JSON,
+ * BEHAVIOR.md 2.4) impossible to write, so it could never be published: a
+ * timestamp outside the years 1-9999, and NaN or an infinity in
+ * private_metadata (a google.protobuf.Struct). The deployed gateway fails to
+ * publish such events; they are kept aside as rejected instead.
+ */
 export function validateEvent(event: Event): string | undefined {
   if (event.id === '') return 'event id is required';
-  if (event.timestamp === undefined) return 'event timestamp is required';
-  return checkEventName('feature', event.feature) ?? checkEventName('action', event.action);
+  const { timestamp } = event;
+  if (timestamp === undefined) return 'event timestamp is required';
+  if (
+    timestamp.seconds < MIN_TIMESTAMP_SECONDS ||
+    timestamp.seconds > MAX_TIMESTAMP_SECONDS ||
+    timestamp.nanos < 0 ||
+    timestamp.nanos > 999_999_999
+  ) {
+    return 'event timestamp is outside 0001-01-01 to 9999-12-31';
+  }
+  const named = checkEventName('feature', event.feature) ?? checkEventName('action', event.action);
+  if (named !== undefined) return named;
+  const privateMetadata = event.parameters?.privateMetadata;
+  if (privateMetadata !== undefined && !allNumbersFinite(privateMetadata)) {
+    return 'private_metadata holds NaN or an infinite number, which JSON cannot carry';
+  }
+  return undefined;
+}
+
+/** Whether every number in a JSON value is finite (walked without recursion). */
+function allNumbersFinite(value: JsonValue): boolean {
+  const pending: JsonValue[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next === 'number') {
+      if (!Number.isFinite(next)) return false;
+    } else if (Array.isArray(next)) {
+      pending.push(...next);
+    } else if (next !== null && typeof next === 'object') {
+      pending.push(...Object.values(next));
+    }
+  }
+  return true;
 }

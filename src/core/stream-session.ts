@@ -10,7 +10,9 @@ import type { StreamOrigin } from './store.js';
 export type IncomingRequest =
   | { payload: 'metadata'; metadata: RecordEventsRequestMetadata; metadataBytes: Uint8Array }
   | { payload: 'events'; events: IncomingEvent[] }
-  | { payload: 'none' };
+  | { payload: 'none' }
+  /** Bytes that do not decode as a RecordEventsRequest; `reason` never quotes them. */
+  | { payload: 'malformed'; reason: string };
 
 /** What the session knows about the call, fixed when it starts. */
 export interface CallContext {
@@ -27,8 +29,8 @@ export const INITIAL_SESSION: SessionState = { phase: 'awaiting-metadata' };
 
 /**
  * The RecordEvents stream rules (BEHAVIOR.md 1.1): metadata first and exactly
- * once, then events payloads; a request with no payload is ignored. Throws the
- * GatewayError that ends the stream.
+ * once, then events payloads; a request with no payload is ignored, one that
+ * does not decode ends the stream. Throws the GatewayError that ends the stream.
  */
 export function advanceSession(
   state: SessionState,
@@ -38,6 +40,8 @@ export function advanceSession(
   switch (request.payload) {
     case 'none':
       return { state, action: { kind: 'none' } };
+    case 'malformed':
+      throw new GatewayError(Code.INVALID_ARGUMENT, `malformed request: ${request.reason}`);
     case 'metadata': {
       if (state.phase === 'open') throw new GatewayError(Code.INVALID_ARGUMENT, 'received metadata more than once');
       const origin = originOf(request.metadata, request.metadataBytes, call);
