@@ -16,17 +16,15 @@
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { fromBinary } from '@bufbuild/protobuf';
 import { Client, credentials } from '@grpc/grpc-js';
 import { decodeRecordEventsRequest } from '../src/adapters/grpc/codec.js';
 import { STORED, type StoreEntry, type StreamOrigin } from '../src/core/store.js';
 import { createLiveStats } from '../src/dashboard/live-stats.js';
 import { createTailHub } from '../src/dashboard/tail-hub.js';
-import { RecordEventsResponseSchema } from '../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { startServe } from '../test/helpers/cli.js';
 import { unlicensed } from '../test/helpers/gateway.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
-import { encodeMetadata, encodePayloads, encodeRun, PAYLOAD_EVENTS, PAYLOADS_PER_STREAM, STREAMS, WINDOW } from './ingest-load.js';
+import { encodeMetadata, encodePayloads, encodeRun, PAYLOAD_EVENTS, PAYLOADS_PER_STREAM, STREAMS, streamPayloads } from './ingest-load.js';
 
 type Mode = 'dashboard off' | 'dashboard on, idle' | 'dashboard open: tail + overview';
 const MODES: Mode[] = ['dashboard off', 'dashboard on, idle', 'dashboard open: tail + overview'];
@@ -112,10 +110,10 @@ async function measure(mode: Mode, perStream: Buffer[][]) {
   const watcher = mode === 'dashboard open: tail + overview' ? await watchDashboard(`http://${serve.address}`) : undefined;
   try {
     const clients = perStream.map(() => new Client(serve.address, credentials.createInsecure()));
-    await streamPayloads(clients[0]!, encodePayloads(2, 90_000_000), []); // warm-up, not measured
+    await streamPayloads(clients[0]!, metadata, encodePayloads(2, 90_000_000), []); // warm-up, not measured
     const latencies: number[] = [];
     const started = performance.now();
-    const acked = await Promise.all(perStream.map((payloads, i) => streamPayloads(clients[i]!, payloads, latencies)));
+    const acked = await Promise.all(perStream.map((payloads, i) => streamPayloads(clients[i]!, metadata, payloads, latencies)));
     const seconds = (performance.now() - started) / 1000;
     clients.forEach((c) => c.close());
     latencies.sort((a, b) => a - b);
@@ -149,33 +147,3 @@ async function watchDashboard(baseUrl: string) {
   };
 }
 
-/** The ingest benchmark's client: a window of WINDOW unanswered payloads per stream. */
-async function streamPayloads(client: Client, payloads: Buffer[], latencies: number[]): Promise<number> {
-  const call = client.makeBidiStreamRequest(
-    '/telemetrygateway.v1.TelemeteryGatewayService/RecordEvents',
-    (b: Buffer) => b,
-    (b: Buffer) => fromBinary(RecordEventsResponseSchema, b),
-  );
-  const sentAt: number[] = [];
-  let acked = 0;
-  let answered = 0;
-  let wake: (() => void) | undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    call.on('data', (response: { succeededEvents: string[] }) => {
-      latencies.push(performance.now() - sentAt[answered++]!);
-      acked += response.succeededEvents.length;
-      wake?.();
-    });
-    call.on('error', reject);
-    call.on('end', resolve);
-  });
-  call.write(metadata);
-  for (const payload of payloads) {
-    while (sentAt.length - answered >= WINDOW) await new Promise<void>((resolve) => (wake = resolve));
-    sentAt.push(performance.now());
-    if (!call.write(payload)) await once(call, 'drain');
-  }
-  call.end();
-  await done;
-  return acked;
-}

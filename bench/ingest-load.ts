@@ -51,7 +51,8 @@ export const encodeRun = (offset: number): Buffer[][] =>
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-async function streamPayloads(client: Client, metadata: Buffer, payloads: Buffer[], latencies: number[]): Promise<number> {
+/** The benchmark's client: one stream, at most WINDOW unanswered payloads; returns the ids acknowledged. */
+export async function streamPayloads(client: Client, metadata: Buffer, payloads: Buffer[], latencies: number[]): Promise<number> {
   const identity = (b: Buffer): Buffer => b;
   const call = client.makeBidiStreamRequest(
     '/telemetrygateway.v1.TelemeteryGatewayService/RecordEvents',
