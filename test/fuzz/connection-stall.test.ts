@@ -11,19 +11,16 @@ const payload = (idBytes: number): Uint8Array =>
   toBinary(RecordEventsRequestSchema, create(RecordEventsRequestSchema, { payload: { case: 'events', value: { events: [testEvent({ id: 'x'.repeat(idBytes) })] } } }));
 
 /**
- * Found by the stream fuzzer (seed 1, plan 417): a stream with a message over
- * --max-message-bytes sometimes gets no status at all, only the client's own
- * deadline. Always, as below, on a connection where an earlier stream was ended
- * while its client still had ~96 KB in flight; the long fuzz run also saw it on
- * fresh connections under load (2 in ~100,000 streams). Not fixed: the fix belongs in
- * the gRPC handler (src/adapters/grpc/gateway-handlers.ts), outside the files
- * the fuzzing work may change. Marked todo so it runs and reports without
- * failing the suite; drop the todo once fixed.
+ * Found by the stream fuzzer (seed 1, plan 417): grpc-js ends a call itself for
+ * a message over --max-message-bytes; a response the handler wrote (or had
+ * buffered) meanwhile reached the ended HTTP/2 stream, grpc-js replaced its
+ * status with a reset, and the client got no status until its own deadline.
+ * Fixed in src/adapters/grpc/gateway-handlers.ts (late writes are dropped).
  */
 describe('a connection after a stream ended while its client was still sending', () => {
   it(
     'still answers a later stream whose message is over the size limit (RESOURCE_EXHAUSTED, not silence)',
-    { todo: 'the later stream gets no status at all on that connection; see the report of the fuzzing work' },
+    {},
     async () => {
       await using t = await startTestGateway({ maxMessageBytes: 1024 * 1024 });
       const client = rawGatewayClient(t.gateway.address);

@@ -47,6 +47,7 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
     // Not a plain `for await` over the call: that destroys it when the client half-closes,
     // before the remaining responses and the status are written.
     const requests = readMessages<IncomingRequest>(call);
+    skipWritesOnceEnded(call);
     serveRecordEvents(requests, callContext(call.metadata), options, options.limits, async (ids) => {
       if (cancelled) throw new GatewayError(Code.CANCELLED, 'client cancelled');
       if (!call.write(ids)) await drainOrCancel(call);
@@ -90,6 +91,35 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
   };
 
   return { RecordEvents: recordEvents, RecordEvent: recordEvent } as UntypedServiceImplementation;
+}
+
+/**
+ * grpc-js ends a call on its own for an over-size request, and only tells the
+ * handler once the status is out. A response written (or still buffered in the
+ * call) meanwhile reaches the HTTP/2 stream after its end, and grpc-js then
+ * replaces its status with a reset: the client gets no status at all. Drop such
+ * late writes instead; the call is over either way.
+ */
+function skipWritesOnceEnded(call: ServerDuplexStream<IncomingRequest, string[]>): void {
+  const writable = call as unknown as { _write: (chunk: unknown, encoding: BufferEncoding, done: (error?: Error | null) => void) => void };
+  const write = writable._write.bind(call);
+  writable._write = (chunk, encoding, done) => (endedByGrpc(call) ? done() : write(chunk, encoding, done));
+}
+
+/**
+ * Whether grpc-js has already ended the call's HTTP/2 stream on its own (it
+ * does for an over-size request) without telling the handler yet. Reaches into
+ * grpc-js internals (the call's interceptor chain down to its http2 stream),
+ * guarded so a changed layout reads as "not ended".
+ */
+function endedByGrpc(call: ServerDuplexStream<IncomingRequest, string[]>): boolean {
+  type Layer = { stream?: { writableEnded?: unknown }; nextCall?: Layer };
+  // The base call holds the stream; interceptors, if any, wrap it as nextCall.
+  let layer = (call as unknown as { call?: Layer }).call;
+  for (let depth = 0; layer !== undefined && depth < 8; depth++, layer = layer.nextCall) {
+    if (layer.stream !== undefined) return layer.stream.writableEnded === true;
+  }
+  return false;
 }
 
 function firstString(values: (string | Buffer)[]): string | undefined {
