@@ -1,4 +1,5 @@
 import type { Source } from './identity/source.js';
+import type { RejectedEventRow } from './store.js';
 
 /**
  * The dashboard's read port: aggregates a store can answer with indexed SQL.
@@ -56,16 +57,8 @@ export interface RejectedFilter {
   limit: number;
 }
 
-export interface RejectedSummary {
-  seq: number;
-  id: string;
-  feature: string;
-  action: string;
-  reason: string;
-  publisher: string;
-  source: Source;
-  receivedAtMs: number;
-}
+/** A rejected row as the store lists it, without the bytes, and with who sent it. */
+export type RejectedSummary = Omit<RejectedEventRow, 'eventBytes' | 'metadataBytes'> & { source: Source };
 
 export interface RejectedDetail extends RejectedSummary {
   eventBytes: Uint8Array;
