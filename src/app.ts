@@ -91,6 +91,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       registry: metrics.registry,
       diagnosticsSecret: config.diagnosticsSecret,
       dashboard: dashboard?.handler,
+      logger,
     }),
   );
   const { server: listener, reloadTls } = createGatewayListener(config.tls, (protocol, s) => {

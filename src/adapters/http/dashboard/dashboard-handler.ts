@@ -9,6 +9,7 @@ import { loginPage } from './login-page.js';
 import { parseRejectedFilter, renderRejectedEvent, toInstanceRow } from './api-views.js';
 import { createSseClient } from './sse-client.js';
 import { createStaticAssets } from './static-assets.js';
+import { readBody } from '../request-body.js';
 
 export interface DashboardHandlerOptions {
   service: DashboardService;
@@ -78,8 +79,11 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
       }
       if (path === '/login' && method === 'POST') {
         if (!session.required) return redirectHome(res);
+        const secure = (req.socket as TLSSocket | null)?.encrypted === true;
         const body = await readBody(req, MAX_LOGIN_BODY_BYTES);
-        const cookie = session.login(new URLSearchParams(body ?? '').get('secret') ?? '', (req.socket as TLSSocket).encrypted === true);
+        if (body.kind === 'aborted') return;
+        if (body.kind === 'too_large') return sendText(res, 413, 'request body too large\n', true);
+        const cookie = session.login(new URLSearchParams(body.text).get('secret') ?? '', secure);
         if (!cookie) return sendHtml(res, 401, loginPage('That is not the diagnostics secret.'));
         return redirectHome(res, cookie);
       }
@@ -115,24 +119,12 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.end(body);
 }
 
-function sendText(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+function sendText(res: ServerResponse, status: number, body: string, close = false): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...(close ? { connection: 'close' } : {}) });
   res.end(body);
 }
 
 function sendHtml(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   res.end(body);
-}
-
-/** The request body as text, or undefined when it exceeds maxBytes. */
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
