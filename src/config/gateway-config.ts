@@ -1,4 +1,5 @@
 import { parseAllowlistEntry } from '../core/privacy/allowlist.js';
+import { parseTrustedSource } from '../core/privacy/gateway-privacy.js';
 import type { Setting, SettingValues } from './settings.js';
 
 /** Everything `serve` needs, after flags, environment and config file are resolved. */
@@ -20,7 +21,7 @@ export interface GatewayConfig {
   privacyEnforcement: 'on' | 'off';
   /** `feature::action::key1::key2` entries (action may be `*`), checked at start. */
   privacyAllowlist: string[];
-  /** Instance ids or external URLs whose events are kept whole (the vendor's public-service instances). */
+  /** Verified senders whose events are kept whole: license:<signatureSha256>, tag:<license tag>, service:<token name>. */
   trustedSources: string[];
   /** Certificate and key files (PEM) for TLS on the listening port; plaintext when undefined. */
   tls: { certFile: string; keyFile: string; clientCaFile?: string } | undefined;
@@ -56,7 +57,7 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
   { flag: 'diagnostics-secret', kind: 'string', valueName: 'secret', secret: true, description: 'bearer secret required by /-/healthz' },
   { flag: 'privacy-enforcement', kind: 'string', valueName: 'on|off', defaultValue: 'on', choices: ['on', 'off'], description: 'strip non-allowlisted private_metadata and marketing_tracking from instance events before storing them' },
   { flag: 'privacy-allowlist', kind: 'list', valueName: 'entry', defaultValue: [], description: 'private_metadata keys instances may send: feature::action::key1[::key2...] (action may be *); repeatable, or comma-separated' },
-  { flag: 'trusted-sources', kind: 'list', valueName: 'id-or-url', defaultValue: [], description: 'instance ids or external URLs exempt from privacy enforcement, the only ones whose marketing_tracking is kept' },
+  { flag: 'trusted-sources', kind: 'list', valueName: 'entry', defaultValue: [], description: 'verified senders exempt from privacy enforcement, the only instances whose marketing_tracking is kept: license:<signatureSha256> (as `license inspect` prints it), tag:<license tag>, service:<token name>; instance ids and URLs are self-declared and refused' },
   { flag: 'tls-cert', kind: 'string', valueName: 'file', description: 'PEM certificate (chain) for TLS on the listening port (with --tls-key; reloaded on SIGHUP)' },
   { flag: 'tls-key', kind: 'string', valueName: 'file', description: 'PEM private key for --tls-cert' },
   { flag: 'tls-client-ca', kind: 'string', valueName: 'file', description: 'PEM CA: require client certificates it signed (mutual TLS; needs --tls-cert)' },
@@ -110,6 +111,7 @@ export function toGatewayConfig(values: SettingValues): GatewayConfig {
   };
   parseHostPort(config.listen);
   config.privacyAllowlist.forEach((entry) => parseAllowlistEntry(entry));
+  config.trustedSources.forEach((entry) => parseTrustedSource(entry));
   if (config.maxInFlightPayloads < 1) throw new Error('--max-in-flight-payloads must be at least 1');
   if (config.maxStreams < 1 || config.maxStreamsPerConnection < 1) throw new Error('--max-streams and --max-streams-per-connection must be at least 1');
   if (config.maxMessageBytes < 1024) throw new Error('--max-message-bytes must be at least 1024');
