@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { PRIVATE_DIR_MODE, writePrivateFile } from '../adapters/fs/private-file.js';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { decodeLicenseKey, isLicenseExpired, issueLicenseKey, verifyLicenseKey } from '../core/identity/license-key.js';
@@ -22,8 +23,9 @@ export function licenseCommand(): Command {
           if (existsSync(path) && !options.force) throw new Error(`${path} exists; use --force to overwrite`);
         }
         const pair = generateVendorKeyPair(options.type, options.comment);
-        mkdirSync(options.out, { recursive: true });
-        writeFileSync(privatePath, pair.privateKeyPem, { mode: 0o600 });
+        mkdirSync(options.out, { recursive: true, mode: PRIVATE_DIR_MODE });
+        // 0600 also over an existing wider file (--force): the mode is narrowed before the key is written.
+        writePrivateFile(privatePath, pair.privateKeyPem);
         writeFileSync(publicPath, `${pair.publicKeyLine}\n`, { mode: 0o644 });
         process.stdout.write(`${JSON.stringify({ privateKey: privatePath, publicKey: publicPath, fingerprint: pair.fingerprint })}\n`);
       }),

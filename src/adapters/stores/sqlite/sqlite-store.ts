@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensurePrivateFile } from '../../fs/private-file.js';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import {
   DUPLICATE,
@@ -37,6 +38,7 @@ interface PendingWrite {
  * once per turn rather than once per payload.
  */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+  ensurePrivateFile(path); // 0600 before SQLite opens it: -wal/-shm inherit the mode (events and license keys)
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path);
   db.pragma('journal_mode = WAL');
