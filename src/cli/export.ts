@@ -17,10 +17,10 @@ export function exportCommand(): Command {
     const config = toExportConfig(resolveSettings(command, EXPORT_SETTINGS));
     const logger = createLogger({ level: config.logLevel });
     const queue = await openQueue(config.queue);
-    const metrics = createExporterMetrics(queue);
+    const metrics = createExporterMetrics({ queue });
     const loop = createExportLoop({
       queue,
-      connect: grpcGatewayConnector({ target: config.target, identity: config.identity, tls: config.tls }),
+      connect: grpcGatewayConnector({ target: config.target, identity: config.identity, tls: config.tls, timeoutMs: config.timeoutMs }),
       intervalMs: config.intervalMs,
       batchSize: config.batchSize,
       concurrentBatches: config.concurrentBatches,
@@ -28,22 +28,55 @@ export function exportCommand(): Command {
       retentionMs: config.retentionMs,
       keepProcessAlive: true,
       observer: {
-        runFinished(result, durationMs) {
-          metrics.observer.runFinished(result, durationMs);
-          const fields = { sent: result.sent, acknowledged: result.acknowledged, batches: result.batches, durationMs: Math.round(durationMs) };
+        ...metrics.observer,
+        runStarted() {
+          logger.debug('export run starting');
+        },
+        runFinished(result, durationMs, nextRunInMs) {
+          metrics.observer.runFinished?.(result, durationMs, nextRunInMs);
+          const next = nextRunInMs === undefined ? {} : { nextRunInMs, nextRunAt: new Date(Date.now() + nextRunInMs).toISOString() };
+          const fields = { sent: result.sent, acknowledged: result.acknowledged, failed: result.failed, batches: result.batches, durationMs: Math.round(durationMs), ...next };
           if (result.error === undefined) logger.info(fields, 'export run finished');
-          else logger.warn({ ...fields, error: result.error }, 'export run incomplete; the rest is retried');
+          else if (result.permanent) logger.error({ ...fields, code: result.errorCode, error: result.error }, 'export run refused by the gateway; fix the configuration (retried after a long back-off)');
+          else logger.warn({ ...fields, code: result.errorCode, error: result.error }, 'export run incomplete; the rest is retried');
+        },
+        eventsFailed(events) {
+          metrics.observer.eventsFailed?.(events);
+          for (const { id, reason } of events) logger.error({ id, reason }, 'the gateway refused an event on its own; set aside as failed (see `queue list --failed`)');
         },
         retentionApplied(deleted) {
-          metrics.observer.retentionApplied(deleted);
-          if (deleted > 0) logger.info({ deleted }, 'deleted exported events past retention');
+          metrics.observer.retentionApplied?.(deleted);
+          if (deleted > 0) logger.info({ deleted }, 'deleted exported and failed events past retention');
         },
       },
     });
-    logger.info({ gateway: config.target, queue: queue.description, as: describeIdentity(config.identity), tls: config.tls.kind }, 'exporter starting');
+    logger.info(
+      { gateway: config.target, queue: queue.description, as: describeIdentity(config.identity), tls: config.tls.kind, timeoutMs: config.timeoutMs, intervalMs: config.intervalMs },
+      'exporter starting',
+    );
+
+    // SIGTERM/SIGINT: stop scheduling, flush within --shutdown-timeout (a run past it is cancelled), exit 0.
+    let stopping = false;
+    const stop = (signal: string, finish: () => Promise<void>): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal, shutdownTimeoutMs: config.shutdownTimeoutMs }, 'exporter stopping');
+      // A last resort should anything hang past the deadline.
+      setTimeout(() => process.exit(0), config.shutdownTimeoutMs + 2000).unref();
+      void (async () => {
+        const result = await loop.shutdown({ timeoutMs: config.shutdownTimeoutMs });
+        logger.info({ acknowledged: result.acknowledged, error: result.error }, 'exporter stopped');
+        await finish();
+        await queue.close();
+        logger.flush(() => process.exit(0));
+      })();
+    };
 
     if (options.once) {
+      process.once('SIGTERM', () => stop('SIGTERM', async () => {}));
+      process.once('SIGINT', () => stop('SIGINT', async () => {}));
       const result = await loop.runOnce();
+      if (stopping) return; // the signal handler exits
       await queue.close();
       process.stdout.write(`${JSON.stringify(result)}\n`);
       if (result.error !== undefined) process.exitCode = 1;
@@ -53,17 +86,11 @@ export function exportCommand(): Command {
 
     const metricsServer = config.metricsListen === undefined ? undefined : await startMetricsServer(config.metricsListen, metrics.registry);
     loop.start();
-    const stop = (signal: string): void => {
-      logger.info({ signal }, 'exporter stopping');
-      void (async () => {
-        await loop.close();
-        await metricsServer?.close();
-        await queue.close();
-        logger.flush(() => process.exit(0));
-      })();
+    const finish = async (): Promise<void> => {
+      await metricsServer?.close();
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM', finish));
+    process.once('SIGINT', () => stop('SIGINT', finish));
   });
   return command;
 }

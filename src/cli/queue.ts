@@ -9,7 +9,7 @@ import { positiveInt } from './events.js';
 export function queueCommand(): Command {
   const queue = new Command('queue').description('inspect the exporter\'s queue: what is pending and what has left the instance');
 
-  const stats = addSettings(new Command('stats').description('pending count, oldest pending age, exported events kept (JSON)'), [QUEUE_SETTING]).action(async () => {
+  const stats = addSettings(new Command('stats').description('pending count and bytes, oldest pending age, exported events kept, failed events (JSON)'), [QUEUE_SETTING]).action(async () => {
     await withQueue(stats, async (q) => {
       const s = await q.stats(Date.now());
       process.stdout.write(`${JSON.stringify({ queue: q.description, ...s })}\n`);
@@ -19,10 +19,18 @@ export function queueCommand(): Command {
   const list = addSettings(
     new Command('list')
       .description('recently exported events, newest first, as JSON lines with the event exactly as it was sent')
+      .option('--failed', 'list the events set aside as failed instead, with why the gateway refused them')
       .option('--limit <n>', 'at most N events', positiveInt, 20),
     [QUEUE_SETTING],
-  ).action(async (options: { limit: number }) => {
+  ).action(async (options: { limit: number; failed?: boolean }) => {
     await withQueue(list, async (q) => {
+      if (options.failed) {
+        for (const row of await q.recentlyFailed(options.limit)) {
+          const event = toJson(EventSchema, fromBinary(EventSchema, row.bytes));
+          process.stdout.write(`${JSON.stringify({ id: row.id, failedAt: new Date(row.failedAtMs).toISOString(), reason: row.reason, bytes: row.bytes.length, event })}\n`);
+        }
+        return;
+      }
       for (const row of await q.recentlyExported(options.limit)) {
         const event = toJson(EventSchema, fromBinary(EventSchema, row.bytes));
         process.stdout.write(`${JSON.stringify({ id: row.id, exportedAt: new Date(row.exportedAtMs).toISOString(), event })}\n`);

@@ -18,7 +18,7 @@ export function recordCommand(): Command {
   addSettings(command, RECORD_SETTINGS).action(
     async (feature: string, action: string, options: { metadata: Record<string, number>; privateMetadata?: JsonObject; marketing?: JsonObject; userId?: number }) => {
       const config = toRecordConfig(resolveSettings(command, RECORD_SETTINGS));
-      const queue = await openQueue(config.queue);
+      const queue = await openQueue(config.queue, config.queueLimits);
       try {
         const recorder = createRecorder({ ...config, queue });
         const params: RecordParams = {

@@ -3,6 +3,7 @@ import { parseAllowlistEntry, type AllowlistEntry } from '../core/privacy/allowl
 import type { ExporterIdentity } from '../exporter/exporter-identity.js';
 import { MAX_EXPORT_INTERVAL_MS } from '../exporter/export-loop.js';
 import { parseExportMode, type ExportMode } from '../exporter/export-mode.js';
+import type { QueueLimits } from '../exporter/queue.js';
 import { parseDurationMs } from './duration.js';
 import { parseHostPort } from './gateway-config.js';
 import type { Setting, SettingValues } from './settings.js';
@@ -17,6 +18,9 @@ export const RECORD_SETTINGS: readonly Setting[] = [
   { flag: 'export-mode', kind: 'string', valueName: 'mode', defaultValue: 'all', description: 'all, disabled (nothing is queued) or prefix:FEATURE_PREFIX' },
   { flag: 'server-version', kind: 'string', valueName: 'version', defaultValue: '0.0.0', description: 'source.server.version of recorded events' },
   { flag: 'legacy-metadata', kind: 'boolean', defaultValue: false, description: 'send integer metadata as int64 legacy_metadata, like instances before late 2023' },
+  { flag: 'max-event-bytes', kind: 'integer', valueName: 'n', defaultValue: 1024 * 1024, description: 'refuse to record an event larger than this, encoded' },
+  { flag: 'max-queue-events', kind: 'integer', valueName: 'n', defaultValue: 0, description: 'refuse new events while this many are pending (0: no limit); queued events are never dropped' },
+  { flag: 'max-queue-bytes', kind: 'integer', valueName: 'n', defaultValue: 1024 * 1024 * 1024, description: 'refuse new events while pending events take this many bytes (0: no limit)' },
 ];
 
 export interface RecordConfig {
@@ -26,6 +30,8 @@ export interface RecordConfig {
   exportMode: ExportMode;
   serverVersion: string;
   legacyMetadata: boolean;
+  maxEventBytes: number;
+  queueLimits: QueueLimits;
 }
 
 export function toRecordConfig(values: SettingValues): RecordConfig {
@@ -36,7 +42,23 @@ export function toRecordConfig(values: SettingValues): RecordConfig {
     exportMode: parseExportMode(values.exportMode as string),
     serverVersion: values.serverVersion as string,
     legacyMetadata: values.legacyMetadata as boolean,
+    maxEventBytes: positive(values.maxEventBytes as number, '--max-event-bytes'),
+    queueLimits: {
+      maxPendingEvents: limit(values.maxQueueEvents as number, '--max-queue-events'),
+      maxPendingBytes: limit(values.maxQueueBytes as number, '--max-queue-bytes'),
+    },
   };
+}
+
+function positive(n: number, flag: string): number {
+  if (!(n > 0)) throw new Error(`${flag} must be more than 0, got ${n}`);
+  return n;
+}
+
+/** 0 means no limit. */
+function limit(n: number, flag: string): number | undefined {
+  if (n < 0) throw new Error(`${flag} must be 0 (no limit) or more, got ${n}`);
+  return n === 0 ? undefined : n;
 }
 
 export const EXPORT_SETTINGS: readonly Setting[] = [
@@ -49,6 +71,8 @@ export const EXPORT_SETTINGS: readonly Setting[] = [
   { flag: 'service-environment', kind: 'string', valueName: 'env', description: 'managed-service mode: environment name, e.g. prod' },
   { flag: 'service-token', kind: 'string', valueName: 'token', secret: true, description: 'managed-service mode: bearer token (prefer the env variable)' },
   { flag: 'interval', kind: 'string', valueName: 'duration', defaultValue: '5m', description: 'time between export runs, e.g. 30s, 5m (at most 1h)' },
+  { flag: 'timeout', kind: 'string', valueName: 'duration', defaultValue: '30s', description: 'deadline of connecting and of each export call; a run that hits it fails and is retried with back-off' },
+  { flag: 'shutdown-timeout', kind: 'string', valueName: 'duration', defaultValue: '10s', description: 'on SIGTERM/SIGINT, how long the last flush may take before it is cancelled (then exit 0)' },
   { flag: 'batch-size', kind: 'integer', valueName: 'n', defaultValue: 10_000, description: 'events per stream' },
   { flag: 'concurrent-batches', kind: 'integer', valueName: 'n', defaultValue: 2, description: 'streams in flight at once while a backlog drains' },
   { flag: 'retention', kind: 'string', valueName: 'duration', defaultValue: '24h', description: 'how long exported events are kept for inspection' },
@@ -65,6 +89,8 @@ export interface ExportConfig {
   queue: string;
   identity: ExporterIdentity;
   intervalMs: number;
+  timeoutMs: number;
+  shutdownTimeoutMs: number;
   batchSize: number;
   concurrentBatches: number;
   retentionMs: number;
@@ -86,6 +112,8 @@ export function toExportConfig(values: SettingValues): ExportConfig {
   const key = values.key as string | undefined;
   if ((cert === undefined) !== (key === undefined)) throw new Error('--cert and --key go together');
   const ca = values.ca as string | undefined;
+  const timeoutMs = parseDurationMs(values.timeout as string, '--timeout');
+  if (timeoutMs < 1) throw new Error(`--timeout must be more than 0, got ${values.timeout as string}`);
   const metricsListen = values.metricsListen as string | undefined;
   if (metricsListen !== undefined) parseHostPort(metricsListen);
   return {
@@ -93,6 +121,8 @@ export function toExportConfig(values: SettingValues): ExportConfig {
     queue: values.queue as string,
     identity: toIdentity(values),
     intervalMs,
+    timeoutMs,
+    shutdownTimeoutMs: parseDurationMs(values.shutdownTimeout as string, '--shutdown-timeout'),
     batchSize,
     concurrentBatches: Math.max(1, values.concurrentBatches as number),
     retentionMs: parseDurationMs(values.retention as string, '--retention'),
@@ -100,12 +130,27 @@ export function toExportConfig(values: SettingValues): ExportConfig {
       ? { kind: 'plaintext' }
       : {
           kind: 'tls',
-          rootCerts: ca === undefined ? undefined : readFileSync(ca),
-          clientCert: cert === undefined || key === undefined ? undefined : { cert: readFileSync(cert), key: readFileSync(key) },
+          rootCerts: ca === undefined ? undefined : readPem(ca, '--ca', 'CERTIFICATE'),
+          clientCert: cert === undefined || key === undefined ? undefined : { cert: readPem(cert, '--cert', 'CERTIFICATE'), key: readPem(key, '--key', 'PRIVATE KEY') },
         },
     metricsListen,
     logLevel: values.logLevel as string,
   };
+}
+
+/** Reads a PEM file and checks it holds what the flag needs, so a wrong file fails here and not as a TLS error later. */
+function readPem(path: string, flag: string, label: 'CERTIFICATE' | 'PRIVATE KEY'): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new Error(`${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const pattern = label === 'CERTIFICATE' ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
+  if (!pattern.test(bytes.toString('latin1'))) {
+    throw new Error(`${flag} ${path}: not a PEM file with a ${label.toLowerCase()} (expected a "-----BEGIN ${label}-----" block; DER files must be converted to PEM)`);
+  }
+  return bytes;
 }
 
 /** https://host[:443] and host:port are TLS; http://host:port is plaintext. */

@@ -39,9 +39,18 @@ export interface EventContext {
   legacyMetadata: boolean;
 }
 
+/** Why record() refused an event: an invalid one, or one larger than the recorder's limit. */
+export type RecordErrorCode = 'INVALID_EVENT' | 'EVENT_TOO_LARGE';
+
 /** A mistake at the call site: the event was not recorded. */
 export class RecordError extends Error {
   override readonly name = 'RecordError';
+  constructor(
+    message: string,
+    readonly code: RecordErrorCode = 'INVALID_EVENT',
+  ) {
+    super(message);
+  }
 }
 
 /** Builds the Event for record(); throws RecordError naming what is wrong. */

@@ -23,7 +23,7 @@ describe('CLI: record, export, queue', () => {
 
       const exported = await runCli(['export', '--gateway', `http://${serve.address}`, '--insecure', '--instance-id', 'cli-instance', '--once'], { env });
       assert.equal(exported.code, 0, exported.stderr);
-      assert.deepEqual(JSON.parse(exported.stdout), { sent: 1, acknowledged: 1, batches: 1 });
+      assert.deepEqual(JSON.parse(exported.stdout), { sent: 1, acknowledged: 1, failed: 0, batches: 1 });
 
       const [left] = (await runCli(['queue', 'list'], { env })).stdout.trim().split('\n').map((l) => JSON.parse(l));
       assert.equal(left.id, id);

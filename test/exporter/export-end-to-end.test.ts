@@ -21,7 +21,7 @@ describe('exporter -> gateway, end to end over real sockets', () => {
 
     const loop = createExportLoop({ queue: exporter.queue, connect: plaintextConnector(gateway.gateway.address, testInstance('e2e')), ...RUN });
     const result = await loop.runOnce();
-    assert.deepEqual(result, { sent: 2500, acknowledged: 2500, batches: 3 });
+    assert.deepEqual(result, { sent: 2500, acknowledged: 2500, failed: 0, batches: 3 });
 
     const stored = await allStoredEvents(gateway.reader);
     assert.deepEqual([...stored.keys()].sort(), [...ids].sort());
@@ -46,7 +46,7 @@ describe('exporter -> gateway, end to end over real sockets', () => {
     assert.deepEqual((await pendingIds(exporter.queue)).sort(), [...failing].sort());
 
     failing.clear();
-    assert.deepEqual(await loop.runOnce(), { sent: ids.filter((_, i) => i % 7 === 3).length, acknowledged: ids.filter((_, i) => i % 7 === 3).length, batches: 1 });
+    assert.deepEqual(await loop.runOnce(), { sent: ids.filter((_, i) => i % 7 === 3).length, acknowledged: ids.filter((_, i) => i % 7 === 3).length, failed: 0, batches: 1 });
     assert.deepEqual([...(await allStoredEvents(gateway.reader)).keys()].sort(), [...ids].sort());
     await loop.close();
   });

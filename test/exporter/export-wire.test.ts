@@ -18,7 +18,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 describe('what the exporter puts on the wire', () => {
   it('payloads never exceed 1 MiB; an oversized event is sent alone, and everything is acknowledged', async () => {
     await using gateway = await startTestGateway();
-    await using exporter = createTestExporter();
+    await using exporter = createTestExporter({ maxEventBytes: 2 * MAX_PAYLOAD_BYTES });
     // ~600-byte events: several full payloads, then one event too large for any payload, then more.
     const sized = (n: number) => Array.from({ length: n }, (_, i) => ({ feature: 'search', action: 'submitted', params: { featureFlags: { note: 'y'.repeat(400 + (i % 300)) } } }));
     await exporter.recorder.recordBatch(sized(6000));
@@ -62,7 +62,7 @@ describe('what the exporter puts on the wire', () => {
     await using exporter = createTestExporter();
     const [id] = await recordSearches(exporter.recorder, 1);
     const identity = { kind: 'licensed' as const, licenseKey, instanceId: 'licensed-1', externalUrl: 'https://sg.example.com' };
-    assert.deepEqual(await createExportLoop({ queue: exporter.queue, connect: plaintextConnector(gateway.gateway.address, identity), batchSize: 10 }).runOnce(), { sent: 1, acknowledged: 1, batches: 1 });
+    assert.deepEqual(await createExportLoop({ queue: exporter.queue, connect: plaintextConnector(gateway.gateway.address, identity), batchSize: 10 }).runOnce(), { sent: 1, acknowledged: 1, failed: 0, batches: 1 });
     assert.equal((await allStoredEvents(gateway.reader)).get(id!)!.publisher, 'licensed_instance');
 
     const forged = { ...identity, licenseKey: readFileSync(join(TESTDATA, 'license/invalid-other-vendor.key'), 'utf8').trim() };
@@ -83,7 +83,7 @@ describe('what the exporter puts on the wire', () => {
     const ids = await recordSearches(exporter.recorder, 40);
     const identity = { kind: 'managed-service' as const, serviceId: 'cody-gateway', serviceEnvironment: 'prod', token };
     const loop = createExportLoop({ queue: exporter.queue, connect: plaintextConnector(gateway.gateway.address, identity), batchSize: 100, unary: true });
-    assert.deepEqual(await loop.runOnce(), { sent: 40, acknowledged: 40, batches: 1 });
+    assert.deepEqual(await loop.runOnce(), { sent: 40, acknowledged: 40, failed: 0, batches: 1 });
     const stored = await allStoredEvents(gateway.reader);
     assert.deepEqual([...stored.keys()].sort(), [...ids].sort());
     assert.equal(stored.get(ids[0]!)!.publisher, 'cody-gateway');

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createExportLoop } from '../../src/exporter/export-loop.js';
-import type { EventQueue, QueuedEvent } from '../../src/exporter/queue.js';
+import { QueueFullError, type EventQueue, type QueueLimits, type QueuedEvent } from '../../src/exporter/queue.js';
 import { pollUntil } from '../helpers/poll.js';
 
 export interface QueueUnderTest {
   queue: EventQueue;
+  /** Another handle on the same queue with these limits (closed by cleanup). */
+  withLimits(limits: QueueLimits): Promise<EventQueue>;
   /** A second handle on the same durable queue (after closing the first). */
   reopen(): Promise<EventQueue>;
   cleanup(): Promise<void>;
@@ -45,7 +47,7 @@ export function queueContract(name: string, open: () => Promise<QueueUnderTest>,
           const batch = all.filter((e) => Number(e.id.slice(2)) >= b * 10 && Number(e.id.slice(2)) < b * 10 + 10);
           assert.deepEqual(batch.map((e) => e.id), Array.from({ length: 10 }, (_, i) => `q-${b * 10 + i}`), 'one enqueue keeps its order');
         }
-        assert.deepEqual(await reopened.stats(2_000), { pending: 100, oldestPendingAgeMs: 1_000, exportedKept: 0 });
+        assert.deepEqual(await reopened.stats(2_000), { pending: 100, pendingBytes: 10 * 7 + 90 * 8, oldestPendingAgeMs: 1_000, exportedKept: 0, failed: 0 });
       } finally {
         await reopened.close();
       }
@@ -59,7 +61,39 @@ export function queueContract(name: string, open: () => Promise<QueueUnderTest>,
       assert.deepEqual((await queue.pending({ limit: 10 })).map((e) => e.id), ['q-3']);
       assert.deepEqual((await queue.recentlyExported(10)).map((e) => [e.id, e.exportedAtMs]), [['q-2', 20_000], ['q-1', 10_000]]);
       assert.equal(await queue.deleteExportedBefore(15_000), 1);
-      assert.deepEqual(await queue.stats(30_000), { pending: 1, oldestPendingAgeMs: 30_000 - 1_003, exportedKept: 1 });
+      assert.deepEqual(await queue.stats(30_000), { pending: 1, pendingBytes: 7, oldestPendingAgeMs: 30_000 - 1_003, exportedKept: 1, failed: 0 });
+      await queue.close();
+    }));
+
+    it('sets poison events aside as failed, with the reason: no longer pending, listed, counted, deleted after retention', options, withQueue(async ({ queue }) => {
+      await queue.enqueue([queued(1), queued(2), queued(3)]);
+      await queue.markFailed([{ id: 'q-2', reason: 'RecordEvents failed: RESOURCE_EXHAUSTED: too large' }, { id: 'unknown', reason: 'x' }], 50_000);
+      assert.deepEqual((await queue.pending({ limit: 10 })).map((e) => e.id), ['q-1', 'q-3']);
+      const [failed, ...none] = await queue.recentlyFailed(10);
+      assert.deepEqual(none, []);
+      assert.deepEqual({ ...failed!, bytes: Buffer.from(failed!.bytes).toString() }, { id: 'q-2', timestampMs: 1_002, bytes: 'event 2', failedAtMs: 50_000, reason: 'RecordEvents failed: RESOURCE_EXHAUSTED: too large' });
+      assert.deepEqual(await queue.stats(60_000), { pending: 2, pendingBytes: 14, oldestPendingAgeMs: 60_000 - 1_001, exportedKept: 0, failed: 1 });
+      await queue.markExported(['q-2'], 60_000); // set aside: not marked exported
+      assert.equal((await queue.stats(60_000)).exportedKept, 0);
+      assert.equal(await queue.deleteExportedBefore(40_000), 0);
+      assert.equal(await queue.deleteExportedBefore(51_000), 1);
+      assert.equal((await queue.stats(60_000)).failed, 0);
+      await queue.close();
+    }));
+
+    it('a bounded queue refuses new events when full (QueueFullError, none of them queued) and never drops queued ones', options, withQueue(async ({ queue, withLimits }) => {
+      const bounded = await withLimits({ maxPendingEvents: 5 });
+      await bounded.enqueue([1, 2, 3, 4].map(queued));
+      await assert.rejects(bounded.enqueue([queued(5), queued(6)]), (error: unknown) => error instanceof QueueFullError && /5/.test(error.message));
+      await bounded.enqueue([queued(5)]);
+      await assert.rejects(bounded.enqueue([queued(6)]), QueueFullError);
+      assert.deepEqual((await queue.pending({ limit: 10 })).map((e) => e.id), ['q-1', 'q-2', 'q-3', 'q-4', 'q-5']);
+      await queue.markExported(['q-1', 'q-2'], Date.now());
+      await bounded.enqueue([queued(6), queued(7)]); // room again once exported
+      await assert.rejects(bounded.enqueue([queued(8)]), QueueFullError);
+
+      const byBytes = await withLimits({ maxPendingBytes: 5 * 7 + 10 });
+      await assert.rejects(byBytes.enqueue([queued(8), queued(9)]), /bytes pending/);
       await queue.close();
     }));
 

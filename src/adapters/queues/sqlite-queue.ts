@@ -1,8 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import type { EventQueue, ExportedEvent, PendingEvent, QueuedEvent, QueueStats } from '../../exporter/queue.js';
+import { QueueFullError, type EventQueue, type ExportedEvent, type FailedEvent, type PendingEvent, type QueueLimits, type QueueStats } from '../../exporter/queue.js';
 
+// queue_counters keeps the pending count and bytes exact across every process
+// sharing the file (triggers run inside each writer's transaction), so a bounded
+// enqueue checks one row instead of counting a million.
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS queued_events (
     seq            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -13,6 +16,32 @@ const SCHEMA = `
   );
   CREATE INDEX IF NOT EXISTS queued_events_pending ON queued_events(seq) WHERE exported_at_ms IS NULL;
   CREATE INDEX IF NOT EXISTS queued_events_exported ON queued_events(exported_at_ms) WHERE exported_at_ms IS NOT NULL;
+  CREATE TABLE IF NOT EXISTS failed_events (
+    id           TEXT PRIMARY KEY,
+    timestamp_ms INTEGER NOT NULL,
+    payload      BLOB NOT NULL,
+    failed_at_ms INTEGER NOT NULL,
+    reason       TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS failed_events_at ON failed_events(failed_at_ms);
+  CREATE TABLE IF NOT EXISTS queue_counters (
+    id             INTEGER PRIMARY KEY CHECK (id = 1),
+    pending_events INTEGER NOT NULL,
+    pending_bytes  INTEGER NOT NULL
+  );
+  INSERT OR IGNORE INTO queue_counters
+    SELECT 1, count(*), coalesce(sum(length(payload)), 0) FROM queued_events WHERE exported_at_ms IS NULL;
+  CREATE TRIGGER IF NOT EXISTS queued_events_counted_in AFTER INSERT ON queued_events BEGIN
+    UPDATE queue_counters SET pending_events = pending_events + 1, pending_bytes = pending_bytes + length(NEW.payload) WHERE id = 1;
+  END;
+  CREATE TRIGGER IF NOT EXISTS queued_events_counted_out AFTER UPDATE OF exported_at_ms ON queued_events
+    WHEN OLD.exported_at_ms IS NULL AND NEW.exported_at_ms IS NOT NULL BEGIN
+    UPDATE queue_counters SET pending_events = pending_events - 1, pending_bytes = pending_bytes - length(OLD.payload) WHERE id = 1;
+  END;
+  CREATE TRIGGER IF NOT EXISTS queued_events_counted_gone AFTER DELETE ON queued_events
+    WHEN OLD.exported_at_ms IS NULL BEGIN
+    UPDATE queue_counters SET pending_events = pending_events - 1, pending_bytes = pending_bytes - length(OLD.payload) WHERE id = 1;
+  END;
 `;
 
 interface PendingWrite {
@@ -21,37 +50,66 @@ interface PendingWrite {
   reject: (error: Error) => void;
 }
 
+export interface SqliteQueueOptions extends QueueLimits {}
+
 /**
  * The default exporter queue: one SQLite file shared by the recording process
  * and the export daemon (WAL lets them work at once). synchronous=FULL, so an
  * event is on disk before record() resolves. Writes (enqueues, and marks as
  * each gateway response arrives) share one commit per event-loop turn, so
- * neither pays an fsync each.
+ * neither pays an fsync each. auto_vacuum=INCREMENTAL: the space retention
+ * frees goes back to the file system.
  */
-export function openSqliteQueue(path: string): EventQueue {
+export function openSqliteQueue(path: string, options: SqliteQueueOptions = {}): EventQueue {
   mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path);
+  db.pragma('busy_timeout = 10000');
+  if ((db.pragma('auto_vacuum', { simple: true }) as number) !== 2) {
+    db.pragma('auto_vacuum = INCREMENTAL');
+    // A file made before this setting needs one VACUUM to take it; a new one does not.
+    if ((db.pragma('page_count', { simple: true }) as number) > 0) db.exec('VACUUM');
+  }
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 10000');
-  db.exec(SCHEMA);
+  db.transaction(() => db.exec(SCHEMA)).immediate();
 
   const insert = db.prepare('INSERT OR IGNORE INTO queued_events (id, timestamp_ms, payload) VALUES (?, ?, ?)');
+  const counters = db.prepare('SELECT pending_events AS events, pending_bytes AS bytes FROM queue_counters WHERE id = 1');
   const selectPending = db.prepare(
     `SELECT seq, id, timestamp_ms AS timestampMs, payload AS bytes FROM queued_events
       WHERE exported_at_ms IS NULL AND seq > ? ORDER BY seq LIMIT ?`,
   );
   const mark = db.prepare('UPDATE queued_events SET exported_at_ms = ? WHERE id = ? AND exported_at_ms IS NULL');
+  const copyFailed = db.prepare(
+    `INSERT OR REPLACE INTO failed_events (id, timestamp_ms, payload, failed_at_ms, reason)
+       SELECT id, timestamp_ms, payload, ?, ? FROM queued_events WHERE id = ? AND exported_at_ms IS NULL`,
+  );
+  const deletePending = db.prepare('DELETE FROM queued_events WHERE id = ? AND exported_at_ms IS NULL');
   const purge = db.prepare('DELETE FROM queued_events WHERE exported_at_ms IS NOT NULL AND exported_at_ms < ?');
-  const countPending = db.prepare('SELECT count(*) AS n, min(timestamp_ms) AS oldest FROM queued_events WHERE exported_at_ms IS NULL');
+  const purgeFailed = db.prepare('DELETE FROM failed_events WHERE failed_at_ms < ?');
+  const oldestPending = db.prepare('SELECT min(timestamp_ms) AS oldest FROM queued_events WHERE exported_at_ms IS NULL');
   const countExported = db.prepare('SELECT count(*) AS n FROM queued_events WHERE exported_at_ms IS NOT NULL');
+  const countFailed = db.prepare('SELECT count(*) AS n FROM failed_events');
   const selectExported = db.prepare(
     `SELECT id, timestamp_ms AS timestampMs, payload AS bytes, exported_at_ms AS exportedAtMs FROM queued_events
       WHERE exported_at_ms IS NOT NULL ORDER BY exported_at_ms DESC, seq DESC LIMIT ?`,
   );
-  const applyAll = db.transaction((writes: PendingWrite[]) => {
-    for (const write of writes) write.apply();
-  });
+  const selectFailed = db.prepare(
+    `SELECT id, timestamp_ms AS timestampMs, payload AS bytes, failed_at_ms AS failedAtMs, reason FROM failed_events
+      ORDER BY failed_at_ms DESC, rowid DESC LIMIT ?`,
+  );
+  // One transaction per turn; a write refused for the queue's limits is refused alone.
+  const applyAll = db.transaction((writes: PendingWrite[]) =>
+    writes.map((write) => {
+      try {
+        write.apply();
+        return undefined;
+      } catch (error) {
+        if (error instanceof QueueFullError) return error;
+        throw error;
+      }
+    }),
+  );
 
   let waiting: PendingWrite[] = [];
   let flushScheduled = false;
@@ -61,8 +119,8 @@ export function openSqliteQueue(path: string): EventQueue {
     const writes = waiting;
     waiting = [];
     try {
-      applyAll(writes);
-      for (const write of writes) write.resolve();
+      const refused = applyAll(writes);
+      writes.forEach((write, i) => (refused[i] ? write.reject(refused[i]) : write.resolve()));
     } catch (error) {
       for (const write of writes) write.reject(error as Error);
     }
@@ -80,12 +138,23 @@ export function openSqliteQueue(path: string): EventQueue {
       }
     });
   };
+  const checkLimits = (events: number, bytes: number): void => {
+    if (options.maxPendingEvents === undefined && options.maxPendingBytes === undefined) return;
+    const now = counters.get() as { events: number; bytes: number };
+    if (options.maxPendingEvents !== undefined && now.events + events > options.maxPendingEvents) {
+      throw new QueueFullError(`the export queue is full: ${now.events} events pending (limit ${options.maxPendingEvents}); ${events} not queued`);
+    }
+    if (options.maxPendingBytes !== undefined && now.bytes + bytes > options.maxPendingBytes) {
+      throw new QueueFullError(`the export queue is full: ${now.bytes} bytes pending (limit ${options.maxPendingBytes}); ${events} events not queued`);
+    }
+  };
 
   return {
     description: `sqlite:${path}`,
     enqueue(events) {
       if (events.length === 0) return Promise.resolve();
       return commitSoon(() => {
+        checkLimits(events.length, events.reduce((sum, e) => sum + e.bytes.length, 0));
         for (const e of events) insert.run(e.id, e.timestampMs, e.bytes);
       });
     },
@@ -98,23 +167,41 @@ export function openSqliteQueue(path: string): EventQueue {
         for (const id of ids) mark.run(exportedAtMs, id);
       });
     },
+    markFailed(events, failedAtMs) {
+      return commitSoon(() => {
+        for (const { id, reason } of events) {
+          if (copyFailed.run(failedAtMs, reason, id).changes > 0) deletePending.run(id);
+        }
+      });
+    },
     async deleteExportedBefore(cutoffMs) {
       open();
-      return purge.run(cutoffMs).changes;
+      const deleted = db.transaction(() => purge.run(cutoffMs).changes + purgeFailed.run(cutoffMs).changes)();
+      if (deleted > 0) {
+        db.pragma('incremental_vacuum');
+        db.pragma('wal_checkpoint(TRUNCATE)'); // a checkpoint blocked by a reader is retried next time
+      }
+      return deleted;
     },
     async stats(nowMs): Promise<QueueStats> {
       open();
-      const pending = countPending.get() as { n: number; oldest: number | null };
-      const exported = countExported.get() as { n: number };
+      const { events, bytes } = counters.get() as { events: number; bytes: number };
+      const { oldest } = oldestPending.get() as { oldest: number | null };
       return {
-        pending: pending.n,
-        oldestPendingAgeMs: pending.oldest === null ? null : Math.max(0, nowMs - pending.oldest),
-        exportedKept: exported.n,
+        pending: events,
+        pendingBytes: bytes,
+        oldestPendingAgeMs: oldest === null ? null : Math.max(0, nowMs - oldest),
+        exportedKept: (countExported.get() as { n: number }).n,
+        failed: (countFailed.get() as { n: number }).n,
       };
     },
     async recentlyExported(limit) {
       open();
       return selectExported.all(limit) as ExportedEvent[];
+    },
+    async recentlyFailed(limit) {
+      open();
+      return selectFailed.all(limit) as FailedEvent[];
     },
     async close() {
       if (closed) return;
@@ -124,4 +211,3 @@ export function openSqliteQueue(path: string): EventQueue {
     },
   };
 }
-
