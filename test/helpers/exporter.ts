@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { grpcGatewayConnector } from '../../src/adapters/grpc/export-transport.js';
 import { openSqliteQueue } from '../../src/adapters/queues/sqlite-queue.js';
@@ -36,12 +38,49 @@ export const testInstance = (instanceId = 'exporter-instance'): ExporterIdentity
   externalUrl: 'https://sg.example.com',
 });
 
-/** A plaintext connector to a local gateway. */
-export function plaintextConnector(target: string, identity: ExporterIdentity = testInstance()): ConnectGateway {
-  return grpcGatewayConnector({ target, identity, tls: { kind: 'plaintext' } });
+/** A plaintext connector to a local gateway (deadline: the default 30 s unless given). */
+export function plaintextConnector(target: string, identity: ExporterIdentity = testInstance(), timeoutMs?: number): ConnectGateway {
+  return grpcGatewayConnector({ target, identity, tls: { kind: 'plaintext' }, timeoutMs });
 }
 
 /** Wraps each fresh transport, e.g. to watch payloads or fail calls. */
 export function wrapConnector(connect: ConnectGateway, wrap: (transport: GatewayTransport) => GatewayTransport): ConnectGateway {
   return () => wrap(connect());
+}
+
+export interface SilentServer {
+  /** HOST:PORT */
+  address: string;
+  /** Connections accepted so far. */
+  connections(): number;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A TCP server that accepts connections and never answers (a hung gateway). */
+export async function startSilentServer(): Promise<SilentServer> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    address: `127.0.0.1:${port}`,
+    connections: () => accepted,
+    async [Symbol.asyncDispose]() {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+/** Timers alive in this process (ref'd or not): a closed exporter must leave none of its own. */
+export function activeTimers(): number {
+  return process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
 }
