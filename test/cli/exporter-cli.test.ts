@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli, startServe } from '../helpers/cli.js';
+import { startSilentServer } from '../helpers/exporter.js';
+import { CLI } from '../helpers/paths.js';
+import { pollUntil } from '../helpers/poll.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 describe('CLI: record, export, queue', () => {
@@ -61,9 +67,89 @@ describe('CLI: record, export, queue', () => {
     assert.equal(JSON.parse((await runCli(['queue', 'stats'], { env })).stdout).pending, 0);
   });
 
+  it('a gateway that accepts and never answers: export --once fails within --timeout; SIGTERM stops the daemon within --shutdown-timeout, exit 0', async () => {
+    using dir = tempDir();
+    await using silent = await startSilentServer();
+    const env = { TELEMETRY_GATEWAY_QUEUE: `sqlite:${join(dir.path, 'queue.db')}` };
+    assert.equal((await runCli(['record', 'search', 'submitted'], { env })).code, 0);
+    const args = ['export', '--gateway', `http://${silent.address}`, '--insecure', '--instance-id', 'hung'];
+
+    const started = Date.now();
+    const once_ = await runCli([...args, '--once', '--timeout', '1s'], { env });
+    const elapsed = Date.now() - started;
+    assert.equal(once_.code, 1, once_.stderr);
+    assert.equal(JSON.parse(once_.stdout).errorCode, 'DEADLINE_EXCEEDED');
+    assert.ok(elapsed < 10_000, `export --once took ${elapsed} ms`);
+    assert.match(once_.stderr, /"code":"DEADLINE_EXCEEDED".*"nextRunInMs"|export run incomplete/);
+
+    const daemon = spawn(process.execPath, [CLI, ...args, '--interval', '1h', '--timeout', '60s', '--shutdown-timeout', '1s'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    daemon.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = once(daemon, 'exit');
+    const connectionsBefore = silent.connections();
+    await pollUntil('the daemon to connect', () => (silent.connections() > connectionsBefore ? true : undefined), 15_000);
+    const signalled = Date.now();
+    daemon.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    const stopMs = Date.now() - signalled;
+    assert.equal(code, 0, stderr);
+    assert.ok(stopMs < 4_000, `stopped ${stopMs} ms after SIGTERM (shutdown timeout 1 s)`);
+    assert.match(stderr, /exporter stopping/);
+    assert.match(stderr, /exporter stopped.*CANCELLED|CANCELLED.*exporter stopped|cancelled/);
+    assert.equal(JSON.parse((await runCli(['queue', 'stats'], { env })).stdout).pending, 1, 'the event stays queued');
+  });
+
+  it('poison sequence through the CLI: six small events delivered, the big one in queue stats and queue list --failed', async () => {
+    using dir = tempDir();
+    const env = { TELEMETRY_GATEWAY_QUEUE: `sqlite:${join(dir.path, 'queue.db')}`, TELEMETRY_GATEWAY_ALLOWLIST: 'search::submitted::repo' };
+    const serve = await startServe(['--listen', '127.0.0.1:0', '--store', `sqlite:${join(dir.path, 'telemetry.db')}`, '--max-message-bytes', '65536', '--privacy-allowlist', 'search::submitted::repo']);
+    try {
+      const record = async (privateMetadata: object) => {
+        const result = await runCli(['record', 'search', 'submitted', '--private-metadata', JSON.stringify(privateMetadata)], { env });
+        assert.equal(result.code, 0, result.stderr);
+        return (JSON.parse(result.stdout) as { id: string }).id;
+      };
+      await record({ repo: 'first' });
+      const poison = await record({ repo: 'y'.repeat(80_000) });
+      for (let i = 0; i < 5; i++) await record({ repo: `r${i}` });
+
+      const exported = await runCli(['export', '--gateway', `http://${serve.address}`, '--insecure', '--instance-id', 'cli-poison', '--once'], { env });
+      assert.equal(exported.code, 0, exported.stderr);
+      const result = JSON.parse(exported.stdout) as { acknowledged: number; failed: number; sent: number; error?: string };
+      assert.deepEqual({ ...result, sent: undefined }, { sent: undefined, acknowledged: 6, failed: 1, batches: 1 });
+      assert.ok(result.sent >= 7, 'bisection re-sends count as sent');
+      assert.match(exported.stderr, /set aside as failed/);
+
+      const stats = JSON.parse((await runCli(['queue', 'stats'], { env })).stdout);
+      assert.equal(stats.pending, 0);
+      assert.equal(stats.failed, 1);
+      const [failed, ...more] = (await runCli(['queue', 'list', '--failed'], { env })).stdout.trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(more.length, 0);
+      assert.equal(failed.id, poison);
+      assert.match(failed.reason, /RESOURCE_EXHAUSTED/);
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  it('a bounded queue refuses with a clear message; a --ca that is not PEM is refused at start', async () => {
+    using dir = tempDir();
+    const env = { TELEMETRY_GATEWAY_QUEUE: `sqlite:${join(dir.path, 'queue.db')}` };
+    assert.equal((await runCli(['record', 'search', 'submitted', '--max-queue-events', '1'], { env })).code, 0);
+    const full = await runCli(['record', 'search', 'submitted', '--max-queue-events', '1'], { env });
+    assert.equal(full.code, 1);
+    assert.match(full.stderr, /the export queue is full: 1 events pending \(limit 1\)/);
+
+    const notPem = join(dir.path, 'ca.der');
+    writeFileSync(notPem, Buffer.from([0x30, 0x82, 0x01, 0x0a]));
+    const ca = await runCli(['export', '--gateway', 'https://gw.example.com', '--instance-id', 'x', '--ca', notPem, '--once'], { env });
+    assert.equal(ca.code, 1);
+    assert.match(ca.stderr, /--ca .*ca\.der: not a PEM file with a certificate/);
+  });
+
   it('--help lists every export setting with its env variable', async () => {
     const help = (await runCli(['export', '--help'])).stdout.replace(/\s+/g, ' ');
-    for (const flag of ['gateway', 'queue', 'license-key', 'instance-id', 'external-url', 'interval', 'insecure', 'batch-size', 'retention', 'service-token']) {
+    for (const flag of ['gateway', 'queue', 'license-key', 'instance-id', 'external-url', 'interval', 'timeout', 'shutdown-timeout', 'insecure', 'batch-size', 'retention', 'service-token']) {
       assert.match(help, new RegExp(`--${flag}\\b.*?\\[env: TELEMETRY_GATEWAY_${flag.toUpperCase().replace(/-/g, '_')}\\]`));
     }
     assert.match(help, /--once/);
