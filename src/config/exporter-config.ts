@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { parseAllowlistEntry, type AllowlistEntry } from '../core/privacy/allowlist.js';
+import type { AllowlistEntry } from '../core/privacy/allowlist.js';
+import { parseAllowlistLine, parseAllowlistText } from '../exporter/allowlist-text.js';
 import type { ExporterIdentity } from '../exporter/exporter-identity.js';
 import { MAX_EXPORT_INTERVAL_MS } from '../exporter/export-loop.js';
 import { parseExportMode, type ExportMode } from '../exporter/export-mode.js';
+import { parseGatewayUrl } from '../exporter/gateway-url.js';
+
+export { parseGatewayUrl } from '../exporter/gateway-url.js';
 import type { QueueLimits } from '../exporter/queue.js';
 import { parseDurationMs } from './duration.js';
 import { parseHostPort } from './gateway-config.js';
@@ -14,6 +18,7 @@ export const QUEUE_SETTING: Setting = { flag: 'queue', kind: 'string', valueName
 export const RECORD_SETTINGS: readonly Setting[] = [
   QUEUE_SETTING,
   { flag: 'allowlist', kind: 'list', valueName: 'entry', defaultValue: [], description: 'private_metadata keys that may leave: feature::action::key1[::key2...] (action may be *); repeatable, or comma-separated' },
+  { flag: 'allowlist-file', kind: 'string', valueName: 'file', description: 'allowlist entries, one per line (# comments): the same file the gateway reads with --privacy-allowlist-file' },
   { flag: 'redaction', kind: 'string', valueName: 'mode', defaultValue: 'default', choices: ['default', 'public-service'], description: 'public-service keeps everything (only for the vendor\'s own hosted instance)' },
   { flag: 'export-mode', kind: 'string', valueName: 'mode', defaultValue: 'all', description: 'all, disabled (nothing is queued) or prefix:FEATURE_PREFIX' },
   { flag: 'server-version', kind: 'string', valueName: 'version', defaultValue: '0.0.0', description: 'source.server.version of recorded events' },
@@ -37,7 +42,10 @@ export interface RecordConfig {
 export function toRecordConfig(values: SettingValues): RecordConfig {
   return {
     queue: values.queue as string,
-    allowlist: ((values.allowlist as string[] | undefined) ?? []).map(parseAllowlistEntry),
+    allowlist: [
+      ...((values.allowlist as string[] | undefined) ?? []).flatMap((value) => value.split(',')).filter((e) => e.trim() !== '').map((e) => parseAllowlistLine(e)),
+      ...readAllowlistFile(values.allowlistFile as string | undefined),
+    ],
     redaction: values.redaction as 'default' | 'public-service',
     exportMode: parseExportMode(values.exportMode as string),
     serverVersion: values.serverVersion as string,
@@ -48,6 +56,18 @@ export function toRecordConfig(values: SettingValues): RecordConfig {
       maxPendingBytes: limit(values.maxQueueBytes as number, '--max-queue-bytes'),
     },
   };
+}
+
+/** The shared allowlist file format (see parseAllowlistText); nothing when no file is given. */
+export function readAllowlistFile(path: string | undefined): AllowlistEntry[] {
+  if (path === undefined) return [];
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`allowlist file ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return parseAllowlistText(text, path);
 }
 
 function positive(n: number, flag: string): number {
@@ -151,17 +171,6 @@ function readPem(path: string, flag: string, label: 'CERTIFICATE' | 'PRIVATE KEY
     throw new Error(`${flag} ${path}: not a PEM file with a ${label.toLowerCase()} (expected a "-----BEGIN ${label}-----" block; DER files must be converted to PEM)`);
   }
   return bytes;
-}
-
-/** https://host[:443] and host:port are TLS; http://host:port is plaintext. */
-export function parseGatewayUrl(url: string): { target: string; plaintext: boolean } {
-  const match = /^(?:(https?):\/\/)?([^/]+?)\/?$/.exec(url.trim());
-  if (!match) throw new Error(`invalid --gateway "${url}": expected https://HOST[:PORT], HOST:PORT or http://HOST:PORT`);
-  const [, scheme, hostPort] = match;
-  const plaintext = scheme === 'http';
-  const hasPort = /:\d+$/.test(hostPort!);
-  if (!hasPort && scheme === undefined) throw new Error(`invalid --gateway "${url}": give a port or a scheme`);
-  return { target: hasPort ? hostPort! : `${hostPort}:${plaintext ? 80 : 443}`, plaintext };
 }
 
 function toIdentity(values: SettingValues): ExporterIdentity {
