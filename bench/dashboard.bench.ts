@@ -16,7 +16,9 @@
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { fromBinary } from '@bufbuild/protobuf';
 import { Client, credentials } from '@grpc/grpc-js';
+import { EventSchema } from '../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { decodeRecordEventsRequest } from '../src/adapters/grpc/codec.js';
 import { STORED, type StoreEntry, type StreamOrigin } from '../src/core/store.js';
 import { createLiveStats } from '../src/dashboard/live-stats.js';
@@ -72,7 +74,10 @@ function observerCost(): void {
   const payload = encodePayloads(1, 0)[0]!;
   const decoded = decodeRecordEventsRequest(payload);
   if (decoded.payload !== 'events') throw new Error('expected an events payload');
-  const entries: StoreEntry[] = decoded.events.map((e) => ({ kind: 'event', id: e.event.id, feature: e.event.feature, action: e.event.action, timestampMs: 0, bytes: e.bytes }));
+  const entries: StoreEntry[] = decoded.events.map((bytes) => {
+    const event = fromBinary(EventSchema, bytes);
+    return { kind: 'event', id: event.id, feature: event.feature, action: event.action, timestampMs: 0, bytes };
+  });
   const outcomes = entries.map(() => STORED);
   const origin: StreamOrigin = { source: { kind: 'unlicensed_instance', instanceId: 'bench', externalUrl: '' }, publisher: 'unlicensed_instance', metadataBytes: new Uint8Array(), metadataDigest: 'bench' };
   const perEventNs = (fn: () => void, rounds: number): number => {

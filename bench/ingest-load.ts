@@ -13,7 +13,8 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Client, credentials } from '@grpc/grpc-js';
 import { decodeRecordEventsRequest } from '../src/adapters/grpc/codec.js';
 import { DEFAULT_IDENTITY_POLICY } from '../src/core/identity/identify.js';
-import { prepareEntry } from '../src/core/pipeline.js';
+import { prepareEvent } from '../src/core/pipeline.js';
+import { indexAllowlist } from '../src/core/privacy/allowlist.js';
 import type { EventStore } from '../src/core/store.js';
 import { originOf } from '../src/core/stream-session.js';
 import {
@@ -121,6 +122,8 @@ export async function overTheNetwork(label: string, storeUrl: string, perStream:
   }
 }
 
+const NO_ALLOWLIST = indexAllowlist([]);
+
 /** Decode + pipeline + store in this process, no network: the ceiling the gateway approaches. */
 export async function inProcess(label: string, store: EventStore, perStream: Buffer[][], metadata: Buffer): Promise<void> {
   const decodedMetadata = decodeRecordEventsRequest(metadata);
@@ -137,7 +140,7 @@ export async function inProcess(label: string, store: EventStore, perStream: Buf
       for (const bytes of payloads) {
         const request = decodeRecordEventsRequest(bytes);
         if (request.payload !== 'events') continue;
-        const entries = request.events.map((e) => prepareEntry(e, origin));
+        const entries = request.events.map((bytes) => prepareEvent(bytes, origin, { redact: true, allowlist: NO_ALLOWLIST }).entry);
         const outcomes = await store.write({ origin, entries });
         total += outcomes.filter((o) => o.status !== 'retryable').length;
       }

@@ -1,5 +1,6 @@
 import type { JsonValue } from '@bufbuild/protobuf';
 import type { Event } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
+import type { ScannedEvent } from './wire/scan-event.js';
 
 /** The deployed gateway's naming rule for feature and action. */
 const NAME_PATTERN = /^[a-z][a-zA-Z-.]+$/;
@@ -29,6 +30,23 @@ export function checkEventName(kind: 'feature' | 'action', name: string): string
  * publish such events; they are kept aside as rejected instead.
  */
 export function validateEvent(event: Event): string | undefined {
+  const privateMetadata = event.parameters?.privateMetadata;
+  return validateFields(event, privateMetadata !== undefined && !allNumbersFinite(privateMetadata));
+}
+
+/** validateEvent for an event read off the wire (scanEvent): the same rules, the same reasons. */
+export function validateScannedEvent(event: ScannedEvent, privateNonFinite: boolean): string | undefined {
+  return validateFields(event, privateNonFinite);
+}
+
+interface EventFields {
+  id: string;
+  timestamp?: { seconds: bigint | number; nanos: number } | undefined;
+  feature: string;
+  action: string;
+}
+
+function validateFields(event: EventFields, privateNonFinite: boolean): string | undefined {
   if (event.id === '') return 'event id is required';
   const { timestamp } = event;
   if (timestamp === undefined) return 'event timestamp is required';
@@ -42,10 +60,7 @@ export function validateEvent(event: Event): string | undefined {
   }
   const named = checkEventName('feature', event.feature) ?? checkEventName('action', event.action);
   if (named !== undefined) return named;
-  const privateMetadata = event.parameters?.privateMetadata;
-  if (privateMetadata !== undefined && !allNumbersFinite(privateMetadata)) {
-    return 'private_metadata holds NaN or an infinite number, which JSON cannot carry';
-  }
+  if (privateNonFinite) return 'private_metadata holds NaN or an infinite number, which JSON cannot carry';
   return undefined;
 }
 

@@ -1,46 +1,108 @@
-import { toBinary, fromBinary } from '@bufbuild/protobuf';
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import {
   EventSchema,
   RecordEventsRequestMetadataSchema,
   type Event,
 } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
-import { validateEvent } from './event-validation.js';
+import { validateEvent, validateScannedEvent } from './event-validation.js';
 import { mergeLegacyMetadata } from './legacy-metadata.js';
+import { redactEvent, NOTHING_REDACTED, type RedactionSummary } from './privacy/redact-event.js';
+import type { AllowlistIndex } from './privacy/allowlist.js';
 import { MAX_RECORD_BYTES, recordByteLength, recordMayBeTooLarge } from './record.js';
 import type { StoreEntry, StreamOrigin } from './store.js';
+import { readEventId, scanEvent } from './wire/scan-event.js';
+import { stripPrivateFields } from './wire/strip-fields.js';
 
-/** An event as decoded from the wire, with the exact bytes it was decoded from. */
-export interface IncomingEvent {
-  event: Event;
-  bytes: Uint8Array;
+/**
+ * How one payload's events are to be cleaned: `redact` is false for sources
+ * the privacy policy exempts (managed services, trusted licenses, enforcement
+ * off), else their private_metadata and marketing_tracking go as the
+ * allowlist says.
+ */
+export interface PipelineOptions {
+  redact: boolean;
+  allowlist: AllowlistIndex;
+}
+
+/** One event made ready for the store, and what the privacy policy removed from it. */
+export interface PreparedEvent {
+  entry: StoreEntry;
+  removed: RedactionSummary;
 }
 
 /**
- * Turns one decoded event into what the store writes (BEHAVIOR.md 2.1-2.5):
- * legacy metadata merged, invalid and oversized events set aside with a reason.
- * The wire bytes are kept as they came unless the merge changed the event, so
- * the hot path neither re-encodes nor renders JSON.
+ * Turns one event's wire bytes into what the store writes (BEHAVIOR.md 2.1-2.5
+ * plus the gateway's privacy policy): private fields removed, legacy metadata
+ * merged, invalid, undecodable and oversized events set aside with a reason.
+ *
+ * The common event is handled from its bytes alone (scanEvent): private fields
+ * are cut out of the bytes, nothing is decoded into objects or re-encoded.
+ * Whatever needs the decoded event (legacy metadata, allowlisted keys to
+ * filter, an unusual encoding, a record that may be too large) goes through
+ * prepareDecoded, the reference the fast path is tested against.
  */
-export function prepareEntry(incoming: IncomingEvent, origin: StreamOrigin): StoreEntry {
-  const { event } = incoming;
-  const reason = validateEvent(event);
-  if (reason !== undefined) return rejectedEntry(event, incoming.bytes, reason);
+export function prepareEvent(bytes: Uint8Array, origin: StreamOrigin, options: PipelineOptions): PreparedEvent {
+  const scan = scanEvent(bytes);
+  if (scan === undefined || scan.hasLegacyMetadata) return prepareDecoded(bytes, origin, options);
 
-  const bytes = mergeLegacyMetadata(event) ? toBinary(EventSchema, event) : incoming.bytes;
-  if (recordMayBeTooLarge(bytes.length, origin.metadataBytes.length)) {
+  let removed = NOTHING_REDACTED;
+  let kept = bytes;
+  let privateKept = scan.privateMetadata !== undefined;
+  if (options.redact && (scan.privateMetadata !== undefined || scan.marketingTracking !== undefined)) {
+    // Allowlisted keys are filtered one by one: the decoder's job.
+    if (scan.privateMetadata !== undefined && options.allowlist.allowedKeys(scan.feature, scan.action) !== undefined) {
+      return prepareDecoded(bytes, origin, options);
+    }
+    kept = stripPrivateFields(bytes, scan);
+    privateKept = false;
+    removed = { privateKeysRemoved: scan.privateKeyCount, valuesReplaced: 0, marketingRemoved: scan.marketingTracking !== undefined };
+  }
+  if (recordMayBeTooLarge(kept.length, origin.metadataBytes.length)) return prepareDecoded(bytes, origin, options);
+
+  const { id, feature, action } = scan;
+  const reason = validateScannedEvent(scan, privateKept && scan.privateNonFinite);
+  if (reason !== undefined) return { entry: { kind: 'rejected', id, feature, action, reason, bytes: kept }, removed };
+  const { seconds, nanos } = scan.timestamp!;
+  return { entry: { kind: 'event', id, feature, action, timestampMs: Number(seconds) * 1000 + Math.floor(nanos / 1e6), bytes: kept }, removed };
+}
+
+/**
+ * The same as prepareEvent, by decoding the event with protobuf-es, cleaning
+ * the decoded message and encoding it again only where it changed. An event
+ * that does not decode is set aside on its own (the rest of its payload is
+ * recorded), with nothing of it kept when its private fields cannot be told apart.
+ */
+export function prepareDecoded(bytes: Uint8Array, origin: StreamOrigin, options: PipelineOptions): PreparedEvent {
+  let event: Event;
+  try {
+    event = fromBinary(EventSchema, bytes);
+  } catch (error) {
+    const reason = `malformed event: ${error instanceof Error ? error.message : 'cannot decode'}`;
+    const entry: StoreEntry = { kind: 'rejected', id: readEventId(bytes), feature: '', action: '', reason, bytes: options.redact ? new Uint8Array() : bytes };
+    return { entry, removed: NOTHING_REDACTED };
+  }
+  let changed = false;
+  let removed = NOTHING_REDACTED;
+  if (options.redact && (event.marketingTracking !== undefined || event.parameters?.privateMetadata !== undefined)) {
+    const hadPrivate = event.parameters?.privateMetadata !== undefined;
+    removed = redactEvent(event, options.allowlist);
+    changed = removed.marketingRemoved || removed.privateKeysRemoved > 0 || removed.valuesReplaced > 0 ||
+      (hadPrivate && event.parameters?.privateMetadata === undefined);
+  }
+  if (mergeLegacyMetadata(event)) changed = true;
+  const kept = changed ? toBinary(EventSchema, event) : bytes;
+
+  const reason = validateEvent(event);
+  if (reason !== undefined) return { entry: rejectedEntry(event, kept, reason), removed };
+  if (recordMayBeTooLarge(kept.length, origin.metadataBytes.length)) {
     const size = recordByteLength(event, fromBinary(RecordEventsRequestMetadataSchema, origin.metadataBytes));
     if (size >= MAX_RECORD_BYTES) {
-      return rejectedEntry(event, bytes, `record of ${size} bytes exceeds the ${MAX_RECORD_BYTES}-byte limit`);
+      return { entry: rejectedEntry(event, kept, `record of ${size} bytes exceeds the ${MAX_RECORD_BYTES}-byte limit`), removed };
     }
   }
   return {
-    kind: 'event',
-    id: event.id,
-    feature: event.feature,
-    action: event.action,
-    timestampMs: timestampMs(event),
-    bytes,
-    event,
+    entry: { kind: 'event', id: event.id, feature: event.feature, action: event.action, timestampMs: timestampMs(event), bytes: kept, event },
+    removed,
   };
 }
 

@@ -1,14 +1,13 @@
 import { originOf, type CallContext } from '../core/stream-session.js';
 import type { RecordEventsRequestMetadata } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
-import { prepareEntry, type IncomingEvent } from '../core/pipeline.js';
+import { prepareEvent } from '../core/pipeline.js';
 import { Code, GatewayError } from '../core/status.js';
 import { writeEntries, type IngestDeps } from './record-payload.js';
 
-export interface IncomingUnaryRequest {
-  metadata: RecordEventsRequestMetadata | undefined;
-  metadataBytes: Uint8Array;
-  event: IncomingEvent | undefined;
-}
+export type IncomingUnaryRequest =
+  | { metadata: RecordEventsRequestMetadata | undefined; metadataBytes: Uint8Array; eventBytes: Uint8Array | undefined; malformed?: undefined }
+  /** Bytes that do not decode as a RecordEventRequest; the reason never quotes them. */
+  | { malformed: string };
 
 /**
  * Serves the unary RecordEvent (BEHAVIOR.md 3): managed services only, and any
@@ -16,7 +15,8 @@ export interface IncomingUnaryRequest {
  * or reports it.
  */
 export async function serveRecordEvent(request: IncomingUnaryRequest, call: CallContext, deps: IngestDeps): Promise<void> {
-  if (request.event === undefined) throw new GatewayError(Code.INVALID_ARGUMENT, 'event is required');
+  if (request.malformed !== undefined) throw new GatewayError(Code.INVALID_ARGUMENT, `malformed request: ${request.malformed}`);
+  if (request.eventBytes === undefined) throw new GatewayError(Code.INVALID_ARGUMENT, 'event is required');
   const metadata = request.metadata;
   if (metadata?.identifier?.identifier.case !== 'managedService') {
     throw new GatewayError(Code.UNIMPLEMENTED, 'unsupported identifier type');
@@ -24,7 +24,8 @@ export async function serveRecordEvent(request: IncomingUnaryRequest, call: Call
   const origin = originOf(metadata, request.metadataBytes, call);
   deps.observer.streamIdentified(origin);
 
-  const entry = prepareEntry(request.event, origin);
+  // Managed services are the vendor's own: the privacy policy does not apply to them.
+  const { entry } = prepareEvent(request.eventBytes, origin, { redact: false, allowlist: deps.privacy.allowlist });
   const [outcome] = await writeEntries(deps, origin, [entry]);
 
   if (outcome === undefined || outcome.status === 'retryable') {

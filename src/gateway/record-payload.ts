@@ -1,9 +1,7 @@
-import { toBinary } from '@bufbuild/protobuf';
 import { acknowledgesInvalidEvents } from '../core/identity/source.js';
-import { enforcePrivacy, type GatewayPrivacyPolicy } from '../core/privacy/gateway-privacy.js';
-import { redactedAnything } from '../core/privacy/redact-event.js';
-import { EventSchema } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
-import { prepareEntry, type IncomingEvent } from '../core/pipeline.js';
+import { isExemptFromPrivacy, type GatewayPrivacyPolicy } from '../core/privacy/gateway-privacy.js';
+import { NOTHING_REDACTED } from '../core/privacy/redact-event.js';
+import { prepareEvent } from '../core/pipeline.js';
 import { retryable, type EventStore, type StoreEntry, type StreamOrigin, type WriteOutcome } from '../core/store.js';
 import type { IngestObserver, PrivacyRemovals } from './ingest-observer.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -24,7 +22,7 @@ export interface IngestDeps {
 export async function recordPayload(
   deps: IngestDeps,
   origin: StreamOrigin,
-  events: readonly IncomingEvent[],
+  events: readonly Uint8Array[],
 ): Promise<string[]> {
   if (events.length === 0) return [];
   const admitted = deps.rateLimiter?.admit(origin, events.length) ?? events.length;
@@ -33,7 +31,7 @@ export async function recordPayload(
     deps.observer.rateLimited(origin, events.length - admitted);
     events = events.slice(0, admitted);
   }
-  const entries = enforcePayloadPrivacy(deps, origin, events).map((incoming) => prepareEntry(incoming, origin));
+  const entries = prepareEntries(deps, origin, events);
   const outcomes = await writeEntries(deps, origin, entries);
 
   const ackInvalid = acknowledgesInvalidEvents(origin.source);
@@ -48,22 +46,23 @@ export async function recordPayload(
 }
 
 /**
- * Applies the gateway's privacy policy before anything is stored (rejected
- * events included). Only a changed event is re-encoded.
+ * Cleans and checks each event (the privacy policy applies before anything is
+ * stored, rejected events included) and reports what privacy removed.
  */
-function enforcePayloadPrivacy(deps: IngestDeps, origin: StreamOrigin, events: readonly IncomingEvent[]): readonly IncomingEvent[] {
-  if (!deps.privacy.enforce) return events;
+function prepareEntries(deps: IngestDeps, origin: StreamOrigin, events: readonly Uint8Array[]): StoreEntry[] {
+  const options = { redact: !isExemptFromPrivacy(origin.source, deps.privacy), allowlist: deps.privacy.allowlist };
   const total: PrivacyRemovals = { privateKeysRemoved: 0, valuesReplaced: 0, marketingRemoved: 0 };
-  const result = events.map((incoming) => {
-    const removed = enforcePrivacy(incoming.event, origin.source, deps.privacy);
-    if (!redactedAnything(removed)) return incoming;
+  const entries = new Array<StoreEntry>(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const { entry, removed } = prepareEvent(events[i]!, origin, options);
+    entries[i] = entry;
+    if (removed === NOTHING_REDACTED) continue;
     total.privateKeysRemoved += removed.privateKeysRemoved;
     total.valuesReplaced += removed.valuesReplaced;
     if (removed.marketingRemoved) total.marketingRemoved++;
-    return { event: incoming.event, bytes: toBinary(EventSchema, incoming.event) };
-  });
+  }
   if (total.privateKeysRemoved + total.valuesReplaced + total.marketingRemoved > 0) deps.observer.privacyEnforced(origin, total);
-  return result;
+  return entries;
 }
 
 /**

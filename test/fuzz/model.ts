@@ -1,7 +1,9 @@
-import { fromBinary } from '@bufbuild/protobuf';
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { status } from '@grpc/grpc-js';
 import { validateEvent } from '../../src/core/event-validation.js';
-import { RecordEventsRequestSchema } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
+import { frameRequest } from '../../src/core/wire/frame-request.js';
+import { readEventId } from '../../src/core/wire/scan-event.js';
+import { EventSchema, RecordEventsRequestSchema, type RecordEventsRequestMetadata } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import type { StreamPlan } from './plans.js';
 
 /** How a fuzzed stream must end (BEHAVIOR.md section 1), derived from the bytes of its requests. */
@@ -51,12 +53,8 @@ export function expectedOutcome(plan: StreamPlan, options: ModelOptions): Expect
   for (const bytes of plan.requests) {
     index++;
     if (bytes.length > options.maxMessageBytes) return end(status.RESOURCE_EXHAUSTED, /./, true);
-    let request;
-    try {
-      request = fromBinary(RecordEventsRequestSchema, bytes);
-    } catch {
-      return end(status.INVALID_ARGUMENT, MALFORMED_DETAILS);
-    }
+    const request = decodeRequest(bytes);
+    if (request === undefined) return end(status.INVALID_ARGUMENT, MALFORMED_DETAILS);
     switch (request.payload.case) {
       case undefined:
         continue;
@@ -85,14 +83,46 @@ export function expectedOutcome(plan: StreamPlan, options: ModelOptions): Expect
       }
       case 'events': {
         if (source === undefined) return end(status.INVALID_ARGUMENT, 'got events when metadata not yet received');
-        const { events } = request.payload.value;
         // Instances get invalid events acknowledged (they could never succeed); services do not.
-        responses.push(events.filter((event) => source === 'instance' || validateEvent(event) === undefined).map((event) => event.id));
+        // An event that does not decode is invalid on its own; its id is what its framing still shows.
+        responses.push(
+          request.payload.value.flatMap((eventBytes) => {
+            let event;
+            try {
+              event = fromBinary(EventSchema, eventBytes);
+            } catch {
+              return source === 'instance' ? [readEventId(eventBytes)] : [];
+            }
+            return source === 'instance' || validateEvent(event) === undefined ? [event.id] : [];
+          }),
+        );
         continue;
       }
     }
   }
   return end(status.OK, '');
+}
+
+type ModelRequest =
+  | { payload: { case: undefined } }
+  | { payload: { case: 'metadata'; value: RecordEventsRequestMetadata } }
+  | { payload: { case: 'events'; value: Uint8Array[] } };
+
+/**
+ * A request as the gateway reads it: a request that decodes whole is used as
+ * decoded; otherwise its framing (frameRequest) decides, each event staying
+ * bytes to be decoded on its own. undefined: the request is malformed.
+ */
+function decodeRequest(bytes: Uint8Array): ModelRequest | undefined {
+  try {
+    const request = fromBinary(RecordEventsRequestSchema, bytes);
+    if (request.payload.case !== 'events') return request as ModelRequest;
+    return { payload: { case: 'events', value: request.payload.value.events.map((e) => toBinary(EventSchema, e)) } };
+  } catch {
+    const framed = frameRequest(bytes);
+    if (framed?.payload !== 'events') return undefined;
+    return { payload: { case: 'events', value: framed.events } };
+  }
 }
 
 /** Why `actual` breaks `expected`, or undefined. */

@@ -22,24 +22,36 @@ const eventField = (event: Uint8Array, wireType = WireType.LengthDelimited): Uin
   new BinaryWriter().tag(1, wireType).bytes(event).finish();
 
 describe('fuzzing regressions', () => {
-  it('ends a stream with an undecodable request (invalid UTF-8) INVALID_ARGUMENT, after answering the payloads before it', async () => {
+  it('rejects an undecodable event (invalid UTF-8) on its own and acknowledges it; only broken framing ends the stream', async () => {
     await using t = await startTestGateway();
     const client = rawGatewayClient(t.gateway.address);
     const good = testEvent();
-    const bad = toBinary(EventSchema, testEvent({ id: INVALID_UTF8_MARKER_FOR_TESTS }));
+    const after = testEvent();
+    const badEvent = testEvent({ feature: INVALID_UTF8_MARKER_FOR_TESTS });
+    const bad = toBinary(EventSchema, badEvent);
     const at = Buffer.from(bad).indexOf(Buffer.from(INVALID_UTF8_MARKER_FOR_TESTS));
     bad[at] = 0xff; // no longer UTF-8
+    const truncated = eventsRequestOf(eventField(toBinary(EventSchema, testEvent()))).subarray(0, 20);
     const result = await runPlan(
       client,
-      { authorization: undefined, requests: [metadataBytes(), eventsRequestOf(eventField(toBinary(EventSchema, good))), eventsRequestOf(eventField(bad))] },
+      {
+        authorization: undefined,
+        requests: [
+          metadataBytes(),
+          eventsRequestOf(concat(eventField(toBinary(EventSchema, good)), eventField(bad), eventField(toBinary(EventSchema, after)))),
+          truncated,
+        ],
+      },
       10_000,
     );
     client.close();
-    // Before: grpc-js's INTERNAL "Error deserializing request", possibly before the first answer.
+    // Before: the whole request was malformed and ended the stream, so the instance re-sent all three forever.
+    assert.deepEqual(result.responses, [[good.id, badEvent.id, after.id]]);
     assert.equal(result.code, status.INVALID_ARGUMENT, result.details);
     assert.match(result.details, /^malformed request: /);
-    assert.deepEqual(result.responses, [[good.id]]);
-    assert.equal(await t.reader.countEvents(), 1);
+    assert.equal(await t.reader.countEvents(), 2);
+    const rejected = await t.reader.listRejected({ limit: 10 });
+    assert.deepEqual(rejected.map((row) => [row.id, row.reason.startsWith('malformed event: ')]), [[badEvent.id, true]]);
   });
 
   it('stores the bytes of the event it validated when a message field comes with another wire type', async () => {

@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
-import type { IncomingEvent } from '../../core/pipeline.js';
+import { frameRequest } from '../../core/wire/frame-request.js';
 import type { IncomingRequest } from '../../core/stream-session.js';
 import type { IncomingUnaryRequest } from '../../gateway/record-event.js';
 import {
@@ -10,14 +10,13 @@ import {
   RecordEventsRequestMetadataSchema,
   RecordEventsRequestSchema,
   RecordEventsResponseSchema,
-  type Event,
 } from '../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 
 /**
- * Decoding keeps the wire bytes of each event and of the metadata next to the
- * decoded messages, so stores can keep the original bytes instead of
- * re-encoding. protobuf-es decodes (with its own merge and oneof rules); the
- * BinaryReader pass only finds where each already-decoded field's bytes lie.
+ * Decoding keeps the wire bytes of each event and of the metadata: the
+ * gateway reads events straight off their bytes (core/pipeline.ts), and
+ * stores keep the original bytes instead of re-encoding. What waits in
+ * grpc-js's buffers between messages is bytes, not object graphs.
  */
 
 /**
@@ -44,15 +43,6 @@ function fieldSlices(bytes: Uint8Array, fieldNo: number, messageFields: readonly
   return slices;
 }
 
-/** Pairs decoded events with their bytes; re-encodes only if the wire had unusual (merged) framing. */
-function withBytes(events: Event[], payloadSlices: Uint8Array[] | undefined): IncomingEvent[] {
-  const slices = payloadSlices?.length === 1 ? fieldSlices(payloadSlices[0]!, 1, [1]) : undefined;
-  if (slices?.length !== events.length) {
-    return events.map((event) => ({ event, bytes: toBinary(EventSchema, event) }));
-  }
-  return events.map((event, i) => ({ event, bytes: slices[i]! }));
-}
-
 /** A message field's bytes, re-encoded when it was split over several occurrences. */
 function messageBytes(slices: Uint8Array[] | undefined, encode: () => Uint8Array): Uint8Array {
   return slices?.length === 1 ? slices[0]! : encode();
@@ -62,18 +52,31 @@ function messageBytes(slices: Uint8Array[] | undefined, encode: () => Uint8Array
 const REQUEST_MESSAGE_FIELDS = [1, 2];
 
 /**
- * A request that does not decode (invalid UTF-8 in a string, broken framing,
- * nesting beyond protobuf-es's limit) becomes a `malformed` request, so the
- * session ends the stream INVALID_ARGUMENT in its turn, after answering the
- * payloads before it. Thrown from here, grpc-js would end the call INTERNAL at
- * once. The reason names what is wrong, never the bytes.
+ * A RecordEventsRequest as the session needs it. The common request is only
+ * framed (frameRequest): its events stay bytes, each decoded or scanned on its
+ * own later, so one bad event is rejected by itself. A request of unusual
+ * shape is decoded with protobuf-es; one that does not decode at all becomes a
+ * `malformed` request, so the session ends the stream INVALID_ARGUMENT in its
+ * turn, after answering the payloads before it (thrown from here, grpc-js
+ * would end the call INTERNAL at once). The reason names what is wrong, never
+ * the bytes.
  */
 export function decodeRecordEventsRequest(bytes: Buffer): IncomingRequest {
+  const framed = frameRequest(bytes);
+  if (framed !== undefined) {
+    if (framed.payload !== 'metadata') return framed;
+    try {
+      const metadata = fromBinary(RecordEventsRequestMetadataSchema, framed.metadataBytes);
+      return { payload: 'metadata', metadata, metadataBytes: framed.metadataBytes };
+    } catch (error) {
+      return malformed(error);
+    }
+  }
   let request;
   try {
     request = fromBinary(RecordEventsRequestSchema, bytes);
   } catch (error) {
-    return { payload: 'malformed', reason: error instanceof Error ? error.message : 'cannot decode' };
+    return malformed(error);
   }
   switch (request.payload.case) {
     case 'metadata': {
@@ -82,24 +85,35 @@ export function decodeRecordEventsRequest(bytes: Buffer): IncomingRequest {
       return { payload: 'metadata', metadata, metadataBytes };
     }
     case 'events':
-      return { payload: 'events', events: withBytes(request.payload.value.events, fieldSlices(bytes, 2, REQUEST_MESSAGE_FIELDS)) };
+      return { payload: 'events', events: request.payload.value.events.map((event) => toBinary(EventSchema, event)) };
     default:
       return { payload: 'none' };
   }
 }
 
+function malformed(error: unknown): IncomingRequest {
+  return { payload: 'malformed', reason: error instanceof Error ? error.message : 'cannot decode' };
+}
+
+/**
+ * The unary request (managed services, low volume) is decoded whole. Bytes
+ * that do not decode become `malformed`, answered INVALID_ARGUMENT like the
+ * stream's (thrown from here, grpc-js would answer INTERNAL).
+ */
 export function decodeRecordEventRequest(bytes: Buffer): IncomingUnaryRequest {
-  const request = fromBinary(RecordEventRequestSchema, bytes);
+  let request;
+  try {
+    request = fromBinary(RecordEventRequestSchema, bytes);
+  } catch (error) {
+    return { malformed: error instanceof Error ? error.message : 'cannot decode' };
+  }
   const { metadata, event } = request;
   return {
     metadata,
     metadataBytes: metadata
       ? messageBytes(fieldSlices(bytes, 1, REQUEST_MESSAGE_FIELDS), () => toBinary(RecordEventsRequestMetadataSchema, metadata))
       : new Uint8Array(),
-    event: event && {
-      event,
-      bytes: messageBytes(fieldSlices(bytes, 2, REQUEST_MESSAGE_FIELDS), () => toBinary(EventSchema, event)),
-    },
+    eventBytes: event && messageBytes(fieldSlices(bytes, 2, REQUEST_MESSAGE_FIELDS), () => toBinary(EventSchema, event)),
   };
 }
 

@@ -1,0 +1,69 @@
+import { readLength, readVarint32, skipValue, WireError, WireType, type WireCursor } from './wire-cursor.js';
+
+/**
+ * The framing of a RecordEventsRequest, read without decoding any event: which
+ * payload it carries and where each event's bytes lie (views into `bytes`).
+ * Follows protobuf-es's merge rules for the common shapes: the oneof's last
+ * member wins, repeated occurrences of the events payload concatenate. Returns
+ * undefined for anything else (a metadata message split over occurrences,
+ * groups, a member of the wrong wire type, broken framing): the caller then
+ * decodes the request with protobuf-es, which decides.
+ */
+export type RequestFrame =
+  | { payload: 'metadata'; metadataBytes: Uint8Array }
+  | { payload: 'events'; events: Uint8Array[] }
+  | { payload: 'none' };
+
+const METADATA = 1;
+const EVENTS = 2;
+const PAYLOAD_EVENT = 1;
+
+export function frameRequest(bytes: Uint8Array): RequestFrame | undefined {
+  try {
+    return frame({ buf: bytes, pos: 0 }, bytes.length);
+  } catch (error) {
+    if (error instanceof WireError) return undefined;
+    throw error;
+  }
+}
+
+function frame(c: WireCursor, end: number): RequestFrame | undefined {
+  let result: RequestFrame = { payload: 'none' };
+  while (c.pos < end) {
+    const tag = readVarint32(c, end);
+    const fieldNo = tag >>> 3;
+    const wireType = tag & 7;
+    if (fieldNo === METADATA || fieldNo === EVENTS) {
+      if (wireType !== WireType.LengthDelimited) return undefined;
+      const bodyEnd = readLength(c, end);
+      if (fieldNo === METADATA) {
+        if (result.payload === 'metadata') return undefined;
+        result = { payload: 'metadata', metadataBytes: c.buf.subarray(c.pos, bodyEnd) };
+      } else {
+        if (result.payload !== 'events') result = { payload: 'events', events: [] };
+        if (!frameEvents(c, bodyEnd, result.events)) return undefined;
+      }
+      c.pos = bodyEnd;
+    } else if (fieldNo === 0 || !skipValue(c, wireType, end)) {
+      return undefined;
+    }
+  }
+  return result;
+}
+
+/** Appends the event slices of one EventsPayload body; false when the decoder must decide. */
+function frameEvents(c: WireCursor, end: number, events: Uint8Array[]): boolean {
+  while (c.pos < end) {
+    const tag = readVarint32(c, end);
+    const fieldNo = tag >>> 3;
+    if (fieldNo === PAYLOAD_EVENT) {
+      if ((tag & 7) !== WireType.LengthDelimited) return false;
+      const bodyEnd = readLength(c, end);
+      events.push(c.buf.subarray(c.pos, bodyEnd));
+      c.pos = bodyEnd;
+    } else if (fieldNo === 0 || !skipValue(c, tag & 7, end)) {
+      return false;
+    }
+  }
+  return true;
+}

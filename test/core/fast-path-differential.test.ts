@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { create, equals, fromBinary, toBinary } from '@bufbuild/protobuf';
+import fc from 'fast-check';
+import { indexAllowlist, parseAllowlistEntry } from '../../src/core/privacy/allowlist.js';
+import { prepareDecoded, prepareEvent, type PipelineOptions, type PreparedEvent } from '../../src/core/pipeline.js';
+import type { StreamOrigin } from '../../src/core/store.js';
+import { frameRequest } from '../../src/core/wire/frame-request.js';
+import { EventSchema, RecordEventsRequestMetadataSchema } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
+import { sampleEvent } from '../../src/tools/sample-events.js';
+import { streamPlanArb } from '../fuzz/plans.js';
+import { TESTDATA } from '../helpers/paths.js';
+
+/**
+ * The gateway reads the common event straight off its bytes (prepareEvent's
+ * fast path); protobuf-es decoding (prepareDecoded) is the reference. For
+ * every input, both must accept or reject alike, with the same reason, the
+ * same id/feature/action/timestamp, the same privacy removals, and store the
+ * same bytes: byte-identical whenever the input is in canonical encoding
+ * (what every protobuf runtime writes), else the same message.
+ */
+
+const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
+const metadataBytes = toBinary(RecordEventsRequestMetadataSchema, create(RecordEventsRequestMetadataSchema, { requestId: 'r' }));
+const origin: StreamOrigin = {
+  source: { kind: 'unlicensed_instance', instanceId: 'i', externalUrl: '' },
+  publisher: 'unlicensed_instance',
+  metadataBytes,
+  metadataDigest: 'd',
+};
+const allowlist = indexAllowlist(['search::submitted::repo::query', 'cody.chat::*::model'].map(parseAllowlistEntry));
+const OPTIONS: PipelineOptions[] = [
+  { redact: true, allowlist: indexAllowlist([]) },
+  { redact: true, allowlist },
+  { redact: false, allowlist },
+];
+
+let compared = 0;
+
+/** Why the fast path and the reference disagree on `bytes`, or undefined. */
+function disagreement(bytes: Uint8Array): string | undefined {
+  for (const options of OPTIONS) {
+    compared++;
+    const fast = prepareEvent(bytes, origin, options);
+    const reference = prepareDecoded(bytes, origin, options);
+    const why = compare(fast, reference, isCanonical(bytes));
+    if (why !== undefined) return `${why} (redact ${options.redact}, allowlist ${options.allowlist === allowlist})`;
+  }
+  return undefined;
+}
+
+function compare(fast: PreparedEvent, reference: PreparedEvent, canonical: boolean): string | undefined {
+  const a = fast.entry;
+  const b = reference.entry;
+  if (a.kind !== b.kind) return `kind ${a.kind} vs ${b.kind}`;
+  if (a.id !== b.id || a.feature !== b.feature || a.action !== b.action) return 'id/feature/action differ';
+  if (a.kind === 'rejected' && b.kind === 'rejected' && a.reason !== b.reason) return `reason "${a.reason}" vs "${b.reason}"`;
+  if (a.kind === 'event' && b.kind === 'event' && a.timestampMs !== b.timestampMs) return 'timestampMs differs';
+  if (JSON.stringify(fast.removed) !== JSON.stringify(reference.removed)) return `removed ${JSON.stringify(fast.removed)} vs ${JSON.stringify(reference.removed)}`;
+  if (canonical) {
+    if (!Buffer.from(a.bytes).equals(Buffer.from(b.bytes))) return 'stored bytes differ';
+  } else if (!sameMessage(a.bytes, b.bytes)) {
+    return 'stored messages differ';
+  }
+  return undefined;
+}
+
+function isCanonical(bytes: Uint8Array): boolean {
+  try {
+    return Buffer.from(toBinary(EventSchema, fromBinary(EventSchema, bytes))).equals(Buffer.from(bytes));
+  } catch {
+    return false;
+  }
+}
+
+function sameMessage(a: Uint8Array, b: Uint8Array): boolean {
+  if (Buffer.from(a).equals(Buffer.from(b))) return true;
+  try {
+    return equals(EventSchema, fromBinary(EventSchema, a), fromBinary(EventSchema, b));
+  } catch {
+    return false;
+  }
+}
+
+/** Every event of every request of a fuzz plan, as the gateway frames them. */
+function eventsOf(requests: Uint8Array[]): Uint8Array[] {
+  return requests.flatMap((request) => {
+    const framed = frameRequest(request);
+    return framed?.payload === 'events' ? framed.events : [];
+  });
+}
+
+describe('fast path vs protobuf-es decoding (differential)', () => {
+  it('agree on every test vector', () => {
+    for (const name of readdirSync(join(TESTDATA, 'wire')).filter((n) => n.startsWith('request-events') && n.endsWith('.bin'))) {
+      const events = eventsOf([readFileSync(join(TESTDATA, 'wire', name))]);
+      assert.ok(events.length > 0, name);
+      for (const bytes of events) assert.equal(disagreement(bytes), undefined, name);
+    }
+  });
+
+  it('agree on realistic events with private metadata and marketing tracking', () => {
+    for (let i = 0; i < 2000; i++) {
+      const event = sampleEvent(i);
+      if (i % 2 === 0) event.marketingTracking = create(EventSchema, { marketingTracking: { url: `https://a.example/${i}`, cohortId: 'c' } }).marketingTracking;
+      if (i % 7 === 0) event.parameters!.legacyMetadata = { legacy: BigInt(i) };
+      const bytes = toBinary(EventSchema, event);
+      assert.equal(disagreement(bytes), undefined, `sample ${i}`);
+    }
+  });
+
+  it('agree on the fuzz corpus: generated, mutated and invalid events (>= 100,000 comparisons)', () => {
+    const plans = streamPlanArb({ validToken: 't', maxMessageBytes: 64 * 1024, maxRequests: 6, commonWeight: 50 });
+    fc.assert(
+      fc.property(plans, (plan) => {
+        for (const bytes of eventsOf(plan.requests)) {
+          const why = disagreement(bytes);
+          if (why !== undefined) throw new Error(`${why}: event ${Buffer.from(bytes).toString('hex').slice(0, 400)}`);
+        }
+      }),
+      { seed: SEED, numRuns: 5500 },
+    );
+    assert.ok(compared >= 100_000, `only ${compared} comparisons`);
+  });
+});
