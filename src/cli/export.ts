@@ -23,6 +23,7 @@ export function exportCommand(): Command {
       connect: grpcGatewayConnector({ target: config.target, identity: config.identity, tls: config.tls, timeoutMs: config.timeoutMs }),
       intervalMs: config.intervalMs,
       batchSize: config.batchSize,
+      exportMode: config.exportMode,
       concurrentBatches: config.concurrentBatches,
       unary: config.identity.kind === 'managed-service',
       retentionMs: config.retentionMs,

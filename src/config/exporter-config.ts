@@ -91,6 +91,7 @@ export const EXPORT_SETTINGS: readonly Setting[] = [
   { flag: 'service-environment', kind: 'string', valueName: 'env', description: 'managed-service mode: environment name, e.g. prod' },
   { flag: 'service-token', kind: 'string', valueName: 'token', secret: true, description: 'managed-service mode: bearer token (prefer the env variable)' },
   { flag: 'interval', kind: 'string', valueName: 'duration', defaultValue: '5m', description: 'time between export runs, e.g. 30s, 5m (at most 1h)' },
+  { flag: 'export-mode', kind: 'string', valueName: 'mode', defaultValue: 'all', description: 'all, disabled (send nothing) or prefix:FEATURE_PREFIX (other queued events are set aside); applies to events already queued' },
   { flag: 'timeout', kind: 'string', valueName: 'duration', defaultValue: '30s', description: 'deadline of connecting and of each export call; a run that hits it fails and is retried with back-off' },
   { flag: 'shutdown-timeout', kind: 'string', valueName: 'duration', defaultValue: '10s', description: 'on SIGTERM/SIGINT, how long the last flush may take before it is cancelled (then exit 0)' },
   { flag: 'batch-size', kind: 'integer', valueName: 'n', defaultValue: 10_000, description: 'events per stream' },
@@ -109,6 +110,7 @@ export interface ExportConfig {
   queue: string;
   identity: ExporterIdentity;
   intervalMs: number;
+  exportMode: ExportMode;
   timeoutMs: number;
   shutdownTimeoutMs: number;
   batchSize: number;
@@ -141,6 +143,7 @@ export function toExportConfig(values: SettingValues): ExportConfig {
     queue: values.queue as string,
     identity: toIdentity(values),
     intervalMs,
+    exportMode: parseExportMode(values.exportMode as string),
     timeoutMs,
     shutdownTimeoutMs: parseDurationMs(values.shutdownTimeout as string, '--shutdown-timeout'),
     batchSize,

@@ -111,6 +111,7 @@ export async function createExporter(options: ExporterOptions): Promise<Exporter
     }),
     intervalMs: options.intervalMs,
     batchSize: options.batchSize,
+    exportMode: options.exportMode,
     concurrentBatches: options.concurrentBatches,
     unary: options.identity.kind === 'managed-service',
     retentionMs: options.retentionMs,

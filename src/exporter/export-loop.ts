@@ -83,6 +83,7 @@ export function createExportLoop(options: ExportLoopOptions): ExportLoop {
     observer.runStarted?.();
     let result: ExportRunResult;
     try {
+      if (options.exportMode?.kind === 'disabled') return { result: { sent: 0, acknowledged: 0, failed: 0, batches: 0 }, durationMs: 0 };
       current = options.connect();
       result = await runExport(options.queue, current, options, observer);
     } catch (error) {

@@ -1,4 +1,7 @@
+import { fromBinary } from '@bufbuild/protobuf';
+import { EventSchema } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { toExportError, type ExportError, type ExportErrorCode } from './export-error.js';
+import { exportsFeature, type ExportMode } from './export-mode.js';
 import type { GatewayTransport } from './gateway-transport.js';
 import { chunkPayloads, MAX_PAYLOAD_BYTES } from './payload-chunks.js';
 import type { EventQueue, PendingEvent } from './queue.js';
@@ -16,6 +19,12 @@ export interface ExportRunOptions {
   unary?: boolean;
   /** Unary calls in flight at once. */
   unaryConcurrency?: number;
+  /**
+   * Applied again when sending, so a mode changed after events were queued
+   * holds: disabled sends nothing (no connection); a prefix sets the other
+   * events aside as failed ("excluded by the export mode"). Default: all.
+   */
+  exportMode?: ExportMode;
   now?: () => number;
 }
 
@@ -133,6 +142,25 @@ export async function runExport(queue: EventQueue, transport: GatewayTransport, 
   };
 
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const mode = options.exportMode ?? { kind: 'all' };
+  if (mode.kind === 'disabled') return result;
+  /** Sets aside the events the export mode excludes; returns the rest. */
+  const admit = (events: PendingEvent[]): PendingEvent[] => {
+    if (mode.kind === 'all') return events;
+    const excluded: { id: string; reason: string }[] = [];
+    const kept = events.filter((event) => {
+      const feature = fromBinary(EventSchema, event.bytes).feature;
+      if (exportsFeature(mode, feature)) return true;
+      excluded.push({ id: event.id, reason: `not exported: the export mode (prefix:${mode.prefix}) excludes feature ${feature}` });
+      return false;
+    });
+    if (excluded.length > 0) {
+      result.failed += excluded.length;
+      hooks.eventsFailed?.(excluded);
+      recordMark('events excluded', excluded.length, queue.markFailed(excluded, now()));
+    }
+    return kept;
+  };
   let batch = await queue.pending({ limit: batchSize });
   if (batch.length === 0) return result; // nothing to send: no connection
   try {
@@ -147,6 +175,8 @@ export async function runExport(queue: EventQueue, transport: GatewayTransport, 
     if (cursor > 0) batch = await queue.pending({ limit: batchSize, afterSeq: cursor });
     if (batch.length === 0) break;
     cursor = batch[batch.length - 1]!.seq;
+    batch = admit(batch);
+    if (batch.length === 0) continue;
     result.batches++;
     const sending: Promise<void> = sendBatch(batch).finally(() => inFlight.delete(sending));
     inFlight.add(sending);

@@ -93,4 +93,27 @@ describe('poison events', () => {
     await loop.shutdown({ timeoutMs: 2000 });
     assert.ok(next[0]! >= 22_500 && next[0]! <= 45_000, `next attempt in ${next[0]} ms`);
   });
+
+  it('the export mode holds for events queued before it changed: disabled sends nothing, a prefix sets the others aside', async () => {
+    await using gateway = await startTestGateway();
+    await using exporter = createTestExporter();
+    const [search] = await exporter.recorder.recordBatch([{ feature: 'search', action: 'submitted' }]);
+    const [code] = await exporter.recorder.recordBatch([{ feature: 'codeintel', action: 'hovered' }]);
+    const disabled = await createExportLoop({
+      queue: exporter.queue,
+      connect: () => {
+        throw new Error('disabled: must not connect');
+      },
+      exportMode: { kind: 'disabled' },
+    }).runOnce();
+    assert.deepEqual(disabled, { sent: 0, acknowledged: 0, failed: 0, batches: 0 });
+    assert.equal((await pendingIds(exporter.queue)).length, 2);
+
+    const prefix = await createExportLoop({ queue: exporter.queue, connect: plaintextConnector(gateway.gateway.address), exportMode: { kind: 'feature-prefix', prefix: 'search' } }).runOnce();
+    assert.deepEqual(prefix, { sent: 1, acknowledged: 1, failed: 1, batches: 1 });
+    assert.deepEqual([...(await allStoredEvents(gateway.reader)).keys()], [search]);
+    const [excluded] = await exporter.queue.recentlyFailed(5);
+    assert.equal(excluded!.id, code);
+    assert.match(excluded!.reason, /export mode \(prefix:search\) excludes feature codeintel/);
+  });
 });
