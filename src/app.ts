@@ -1,9 +1,8 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ServerCredentials } from '@grpc/grpc-js';
 import type { IdentityPolicy } from './core/identity/identify.js';
 import type { EventStore } from './core/store.js';
-import { createGatewayGrpcServer } from './adapters/grpc/grpc-server.js';
+import { createGatewayGrpcServer, createGatewayInjector } from './adapters/grpc/grpc-server.js';
 import { createGatewayMetrics } from './adapters/http/gateway-metrics.js';
 import { createHttpHandler } from './adapters/http/http-handler.js';
 import { startDashboard } from './adapters/http/dashboard/start-dashboard.js';
@@ -17,6 +16,8 @@ import { combineObservers, type IngestObserver } from './gateway/ingest-observer
 import { createStreamAdmission } from './gateway/stream-admission.js';
 import { createRateLimiter } from './gateway/rate-limiter.js';
 import { defaultBurst } from './core/rate-limit.js';
+import { createLogObserver } from './adapters/logging/log-observer.js';
+import { startupSummary } from './adapters/logging/startup-summary.js';
 import { silentLogger, type Logger } from './logger.js';
 import { VERSION } from './version.js';
 
@@ -46,14 +47,17 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const logger = overrides.logger ?? silentLogger();
   const policy = overrides.policy ?? loadIdentityPolicy(config);
-  const store = overrides.store ?? (await openStore(config.store));
+  const store = overrides.store ?? (await openStore(config.store).catch((error: unknown) => {
+    throw new Error(`--store: ${(error as Error).message}`, { cause: error });
+  }));
   const metrics = createGatewayMetrics();
   // The dashboard reads the store file itself only when it is the one in the config (not a test's override).
   const dashboard = config.dashboard === 'on'
     ? startDashboard({ store, storeUrl: overrides.store ? undefined : config.store, diagnosticsSecret: config.diagnosticsSecret })
     : undefined;
-  const observers = [metrics.observer, dashboard?.observer, overrides.observer].filter((o) => o !== undefined);
-  const observer = observers.length === 1 ? metrics.observer : combineObservers(...observers);
+  const logObserver = createLogObserver({ logger });
+  const observers = [metrics.observer, logObserver, dashboard?.observer, overrides.observer].filter((o) => o !== undefined);
+  const observer = combineObservers(...observers);
 
   const draining = new AbortController();
   const { server: grpcServer, health } = createGatewayGrpcServer({
@@ -83,7 +87,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
     logger,
     maxMessageBytes: config.maxMessageBytes,
   });
-  const injector = grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
+  const injector = createGatewayInjector(grpcServer);
   const httpServer = createHttpServer(
     createHttpHandler({
       version: VERSION,
@@ -101,16 +105,25 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
   });
 
   const { host, port } = parseHostPort(config.listen);
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(port, host, () => {
-      listener.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(port, host, () => {
+        listener.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // Nothing may keep the process alive after a failed start (a SQLite thread, a pool, timers).
+    grpcServer.forceShutdown();
+    injector.destroy();
+    await dashboard?.close();
+    await store.close();
+    throw error;
+  }
   const bound = listener.address() as AddressInfo;
   const address = `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
-  logger.info({ address, store: store.description, vendorKeys: policy.vendorKeys.length, tls: config.tls === undefined ? 'off' : config.tls.clientCaFile ? 'mutual' : 'on' }, 'gateway serving');
+  logger.info({ ...startupSummary(config, address), store: store.description, vendorKeys: policy.vendorKeys.length, serviceTokens: policy.serviceTokens.length }, 'gateway serving');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -124,7 +137,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       httpServer.close();
       await dashboard?.close();
       await store.close();
-      logger.info('gateway stopped');
+      logger.info(logObserver.totals(), 'gateway stopped');
     })());
   return { address, store, reloadTls, close, [Symbol.asyncDispose]: close };
 }

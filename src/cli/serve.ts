@@ -1,8 +1,9 @@
 import { Command } from 'commander';
-import { startGateway } from '../app.js';
+import { startGateway, type Gateway } from '../app.js';
 import { GATEWAY_SETTINGS, toGatewayConfig } from '../config/gateway-config.js';
 import { addSettings, resolveSettings } from '../config/settings.js';
 import { createLogger } from '../logger.js';
+import { describeStartupError } from './startup-error.js';
 
 export function serveCommand(): Command {
   const command = new Command('serve').description(
@@ -11,7 +12,15 @@ export function serveCommand(): Command {
   addSettings(command, GATEWAY_SETTINGS).action(async () => {
     const config = toGatewayConfig(resolveSettings(command, GATEWAY_SETTINGS));
     const logger = createLogger({ level: config.logLevel });
-    const gateway = await startGateway(config, { logger });
+    let gateway: Gateway;
+    try {
+      gateway = await startGateway(config, { logger });
+    } catch (error) {
+      // One line naming the flag or file and what to do, then exit: a supervisor must see a failed start.
+      process.stderr.write(`telemetry-gateway: ${describeStartupError(error, config)}\n`);
+      logger.flush(() => process.exit(1));
+      return;
+    }
     process.stdout.write(`telemetry-gateway serving on ${gateway.address} (store ${gateway.store.description})\n`);
 
     const stop = (signal: string): void => {

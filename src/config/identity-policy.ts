@@ -9,25 +9,29 @@ export function loadIdentityPolicy(config: GatewayConfig): IdentityPolicy {
   return {
     vendorKeys: config.licensePublicKeyFiles.flatMap((file) => {
       try {
-        return parseAuthorizedKeys(readText(file));
+        return parseAuthorizedKeys(readText(file, '--license-public-key'));
       } catch (error) {
-        throw new Error(`--license-public-key ${file}: ${(error as Error).message}`);
+        const message = (error as Error).message;
+        throw new Error(message.startsWith('--license-public-key') ? message : `--license-public-key ${file}: ${message}`);
       }
     }),
     rejectExpiredLicenses: config.rejectExpiredLicenses,
     revokedLicenseSignatures: new Set(
-      config.revokedLicensesFile === undefined ? [] : parseRevocationList(readText(config.revokedLicensesFile)),
+      config.revokedLicensesFile === undefined ? [] : parseRevocationList(readText(config.revokedLicensesFile, '--revoked-licenses')),
     ),
     unlicensed: config.unlicensed,
-    serviceTokens: config.serviceTokensFile === undefined ? [] : parseServiceTokens(readText(config.serviceTokensFile), config.serviceTokensFile),
+    serviceTokens: config.serviceTokensFile === undefined ? [] : parseServiceTokens(readText(config.serviceTokensFile, '--service-tokens'), config.serviceTokensFile),
   };
 }
 
-function readText(path: string): string {
+/** Reads a file a flag names; the error says which flag, which file, and why. */
+function readText(path: string, flag: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory, not a file' : (code ?? (error as Error).message);
+    throw new Error(`${flag} ${path}: cannot read it (${why}); check the path given to ${flag}`);
   }
 }
 

@@ -115,13 +115,13 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read config file ${path}: ${(error as Error).message}`);
+    throw new Error(`--config ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check the path given to --config`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+    throw new Error(`--config ${path}: not valid JSON (${(error as Error).message})`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new Error(`config file ${path} must hold a JSON object of settings`);

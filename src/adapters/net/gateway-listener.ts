@@ -1,6 +1,7 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
+import { createSecureContext, createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { sniffProtocol, type Protocol } from './protocol-sniffer.js';
 
 export interface TlsFiles {
@@ -37,17 +38,34 @@ export function createGatewayListener(tls: TlsFiles | undefined, route: (protoco
   return { server, reloadTls: () => server.setSecureContext(readSecureContext(tls)) };
 }
 
+/**
+ * Reads and checks the PEM files, so a bad one is reported by its flag and
+ * path rather than as OpenSSL's "PEM routines::no start line".
+ */
 function readSecureContext(tls: TlsFiles): SecureContextOptions {
-  const read = (file: string, what: string): Buffer => {
+  const read = (file: string, flag: string, check: (pem: Buffer) => unknown, expected: string): Buffer => {
+    let pem: Buffer;
     try {
-      return readFileSync(file);
+      pem = readFileSync(file);
     } catch (error) {
-      throw new Error(`cannot read TLS ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new Error(`${flag} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
+    try {
+      check(pem);
+    } catch {
+      throw new Error(`${flag} ${file}: not ${expected}; give ${flag} a PEM file (-----BEGIN ...-----)`);
+    }
+    return pem;
   };
-  return {
-    cert: read(tls.certFile, 'certificate'),
-    key: read(tls.keyFile, 'key'),
-    ca: tls.clientCaFile === undefined ? undefined : read(tls.clientCaFile, 'client CA'),
+  const options: SecureContextOptions = {
+    cert: read(tls.certFile, '--tls-cert', (pem) => new X509Certificate(pem), 'a PEM certificate'),
+    key: read(tls.keyFile, '--tls-key', (pem) => createPrivateKey(pem), 'an unencrypted PEM private key'),
+    ca: tls.clientCaFile === undefined ? undefined : read(tls.clientCaFile, '--tls-client-ca', (pem) => new X509Certificate(pem), 'a PEM CA certificate'),
   };
+  try {
+    createSecureContext(options);
+  } catch (error) {
+    throw new Error(`--tls-key ${tls.keyFile} does not go with --tls-cert ${tls.certFile} (${(error as Error).message})`);
+  }
+  return options;
 }

@@ -6,6 +6,7 @@ import { openPostgresReader } from './postgres/postgres-reader.js';
 import { openPostgresStore } from './postgres/postgres-store.js';
 import { openSqliteReader } from './sqlite/sqlite-store.js';
 import { openSqliteWorkerStore } from './sqlite/sqlite-worker-store.js';
+import { prepareSqliteDirectory } from './sqlite-directory.js';
 import { parseStoreUrl, redactUrl, splitStoreUrls, type StoreUrl } from './store-url.js';
 
 export { parseStoreUrl, splitStoreUrls, type StoreUrl } from './store-url.js';
@@ -35,7 +36,12 @@ async function openOne(parsed: StoreUrl): Promise<EventStore> {
       return createMemoryStore();
     case 'sqlite':
       // On its own thread: better-sqlite3 blocks, and the gateway thread has decoding to do meanwhile.
-      return openSqliteWorkerStore(parsed.path);
+      try {
+        prepareSqliteDirectory(parsed.path);
+        return await openSqliteWorkerStore(parsed.path);
+      } catch (error) {
+        throw new Error(`sqlite store ${parsed.path}: ${(error as Error).message}`, { cause: error });
+      }
     case 'postgres':
       return openPostgresStore(parsed.url);
     case 'nats':
