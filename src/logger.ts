@@ -27,7 +27,14 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
-    { level: options.level ?? 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: undefined },
+    {
+      level: options.level ?? 'info',
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      base: undefined,
+      // What log pipelines and people expect: "time":"2026-12-01T08:00:00.000Z", "level":"info".
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
     pino.destination({ fd: options.fd ?? 2, sync: false }),
   );
 }
