@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AllowlistEntry } from '../core/privacy/allowlist.js';
-import { parseAllowlistLine, parseAllowlistText } from '../exporter/allowlist-text.js';
+import { parseAllowlistLine } from '../exporter/allowlist-text.js';
+import { readAllowlistFile } from './allowlist-file.js';
 import type { ExporterIdentity } from '../exporter/exporter-identity.js';
 import { MAX_EXPORT_INTERVAL_MS } from '../exporter/export-loop.js';
 import { parseExportMode, type ExportMode } from '../exporter/export-mode.js';
@@ -56,18 +57,6 @@ export function toRecordConfig(values: SettingValues): RecordConfig {
       maxPendingBytes: limit(values.maxQueueBytes as number, '--max-queue-bytes'),
     },
   };
-}
-
-/** The shared allowlist file format (see parseAllowlistText); nothing when no file is given. */
-export function readAllowlistFile(path: string | undefined): AllowlistEntry[] {
-  if (path === undefined) return [];
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new Error(`allowlist file ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  return parseAllowlistText(text, path);
 }
 
 function positive(n: number, flag: string): number {

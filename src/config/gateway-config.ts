@@ -1,5 +1,7 @@
 import { parseAllowlistEntry } from '../core/privacy/allowlist.js';
 import { parseTrustedSource } from '../core/privacy/gateway-privacy.js';
+import { formatAllowlistEntry } from '../exporter/allowlist-text.js';
+import { readAllowlistFile } from './allowlist-file.js';
 import type { Setting, SettingValues } from './settings.js';
 
 /** Everything `serve` needs, after flags, environment and config file are resolved. */
@@ -57,6 +59,7 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
   { flag: 'diagnostics-secret', kind: 'string', valueName: 'secret', secret: true, description: 'bearer secret required by /-/healthz' },
   { flag: 'privacy-enforcement', kind: 'string', valueName: 'on|off', defaultValue: 'on', choices: ['on', 'off'], description: 'strip non-allowlisted private_metadata and marketing_tracking from instance events before storing them' },
   { flag: 'privacy-allowlist', kind: 'list', valueName: 'entry', defaultValue: [], description: 'private_metadata keys instances may send: feature::action::key1[::key2...] (action may be *); repeatable, or comma-separated' },
+  { flag: 'privacy-allowlist-file', kind: 'string', valueName: 'file', description: 'allowlist entries, one per line (# comments), added to --privacy-allowlist: the same file exporters read with --allowlist-file' },
   { flag: 'trusted-sources', kind: 'list', valueName: 'entry', defaultValue: [], description: 'verified senders exempt from privacy enforcement, the only instances whose marketing_tracking is kept: license:<signatureSha256> (as `license inspect` prints it), tag:<license tag>, service:<token name>; instance ids and URLs are self-declared and refused' },
   { flag: 'tls-cert', kind: 'string', valueName: 'file', description: 'PEM certificate (chain) for TLS on the listening port (with --tls-key; reloaded on SIGHUP)' },
   { flag: 'tls-key', kind: 'string', valueName: 'file', description: 'PEM private key for --tls-cert' },
@@ -90,7 +93,10 @@ export function toGatewayConfig(values: SettingValues): GatewayConfig {
     serviceTokensFile: values.serviceTokens as string | undefined,
     diagnosticsSecret: values.diagnosticsSecret as string | undefined,
     privacyEnforcement: values.privacyEnforcement as 'on' | 'off',
-    privacyAllowlist: (values.privacyAllowlist as string[] | undefined) ?? [],
+    privacyAllowlist: [
+      ...((values.privacyAllowlist as string[] | undefined) ?? []),
+      ...readAllowlistFile(values.privacyAllowlistFile as string | undefined, '--privacy-allowlist-file').map(formatAllowlistEntry),
+    ],
     trustedSources: (values.trustedSources as string[] | undefined) ?? [],
     tls: tlsFiles(values),
     maxMessageBytes: values.maxMessageBytes as number,
