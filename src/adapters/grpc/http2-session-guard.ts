@@ -1,0 +1,86 @@
+import type { Http2Server, ServerHttp2Session } from 'node:http2';
+import type { Server } from '@grpc/grpc-js';
+
+export interface Http2SessionGuardOptions {
+  /** A connection whose client has not sent its SETTINGS frame this long after the preface is closed. */
+  settingsTimeoutMs: number;
+  /** How often sessions are checked for a request nghttp2 dropped without telling anyone. */
+  checkIntervalMs?: number;
+}
+
+/**
+ * Closes HTTP/2 connections that would otherwise hang their client:
+ *
+ * - no SETTINGS from the client within `settingsTimeoutMs` (a peer that sent
+ *   the preface and nothing else holds a connection for nothing);
+ * - a request whose header block nghttp2 could not decode (a single field over
+ *   64 KiB): it answers with a GOAWAY (COMPRESSION_ERROR) naming that stream as
+ *   processed, Node neither reports it nor closes the socket, and the client
+ *   waits for an answer until its deadline. Seen as a stream id nghttp2 processed
+ *   that never reached the server as a stream, two checks in a row; closing
+ *   the connection gives the client a status (UNAVAILABLE) at once.
+ *
+ * grpc-js keeps its HTTP/2 servers private; they are found in its
+ * `http2Servers` map, and their absence (a grpc-js upgrade) fails loudly.
+ */
+export function guardHttp2Sessions(grpcServer: Server, options: Http2SessionGuardOptions): { close(): void } {
+  const servers = (grpcServer as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
+  if (!(servers instanceof Map)) throw new Error('grpc-js no longer keeps http2Servers: cannot guard HTTP/2 sessions');
+  const watched = new Map<ServerHttp2Session, { highestStreamId: number; suspect: boolean }>();
+  let timer: NodeJS.Timeout | undefined;
+
+  const check = (): void => {
+    for (const [session, state] of watched) {
+      if (session.destroyed || session.closed) {
+        watched.delete(session);
+        continue;
+      }
+      const processed = session.state.lastProcStreamID ?? 0;
+      const lost = processed > state.highestStreamId;
+      if (lost && state.suspect) session.destroy();
+      state.suspect = lost;
+    }
+    if (watched.size === 0 && timer !== undefined) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
+
+  const onSession = (session: ServerHttp2Session): void => {
+    const state = { highestStreamId: 0, suspect: false };
+    watched.set(session, state);
+    const settings = setTimeout(() => session.destroy(), options.settingsTimeoutMs);
+    settings.unref();
+    session.once('remoteSettings', () => clearTimeout(settings));
+    session.on('stream', (stream) => {
+      if (stream.id !== undefined && stream.id > state.highestStreamId) state.highestStreamId = stream.id;
+    });
+    session.once('close', () => {
+      clearTimeout(settings);
+      watched.delete(session);
+    });
+    if (timer === undefined) {
+      timer = setInterval(check, options.checkIntervalMs ?? 1000);
+      timer.unref();
+    }
+  };
+
+  const attached = new Set<Http2Server>();
+  const attach = (): void => {
+    for (const server of servers.keys()) {
+      if (attached.has(server)) continue;
+      attached.add(server);
+      server.prependListener('session', onSession);
+    }
+  };
+  attach();
+  if (attached.size === 0) throw new Error('grpc-js has no HTTP/2 server yet: create the connection injector first');
+  return {
+    close() {
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
+      for (const server of attached) server.off('session', onSession);
+      watched.clear();
+    },
+  };
+}
