@@ -21,7 +21,7 @@ export function startupSummary(config: GatewayConfig, address: string): Record<s
     revokedLicensesFile: config.revokedLicensesFile ?? null,
     unlicensed: config.unlicensed,
     serviceTokensFile: config.serviceTokensFile ?? null,
-    diagnosticsSecret: config.diagnosticsSecret === undefined ? 'unset' : 'set',
+    diagnosticsSecretSet: config.diagnosticsSecret !== undefined,
     privacyEnforcement: config.privacyEnforcement,
     privacyAllowlistEntries: config.privacyAllowlist.length,
     trustedSources: config.trustedSources.length,
