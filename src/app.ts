@@ -124,6 +124,11 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
   const bound = listener.address() as AddressInfo;
   const address = `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
   logger.info({ ...startupSummary(config, address), store: store.description, vendorKeys: policy.vendorKeys.length, serviceTokens: policy.serviceTokens.length }, 'gateway serving');
+  if (config.privacyEnforcement === 'on' && config.privacyAllowlist.length === 0) {
+    logger.warn(
+      'privacy enforcement is on with an empty allowlist: every private_metadata key instances send is removed, including keys their exporters allowlisted; give the gateway the exporters\' allowlist file with --privacy-allowlist-file',
+    );
+  }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

@@ -15,10 +15,12 @@ describe('CLI: record, export, queue', () => {
     using dir = tempDir();
     const store = `sqlite:${join(dir.path, 'telemetry.db')}`;
     const env = { TELEMETRY_GATEWAY_QUEUE: `sqlite:${join(dir.path, 'queue.db')}` };
-    const serve = await startServe(['--listen', '127.0.0.1:0', '--store', store, '--privacy-allowlist', 'search::submitted::repo']);
+    const allowlistFile = join(dir.path, 'allowlist.txt');
+    writeFileSync(allowlistFile, '# shared by the exporter and the gateway\nsearch::submitted::repo\n');
+    const serve = await startServe(['--listen', '127.0.0.1:0', '--store', store, '--privacy-allowlist-file', allowlistFile]);
     try {
       const recorded = await runCli(
-        ['record', 'search', 'submitted', '--metadata', 'results=12', '--private-metadata', '{"repo":"r1","query":"secret"}', '--allowlist', 'search::submitted::repo', '--marketing', '{"url":"https://ad.example"}', '--user-id', '7'],
+        ['record', 'search', 'submitted', '--metadata', 'results=12', '--private-metadata', '{"repo":"r1","query":"secret"}', '--allowlist-file', allowlistFile, '--marketing', '{"url":"https://ad.example"}', '--user-id', '7'],
         { env },
       );
       assert.equal(recorded.code, 0, recorded.stderr);
@@ -40,6 +42,8 @@ describe('CLI: record, export, queue', () => {
       const [record] = (await runCli(['events', 'list', '--store', store])).stdout.trim().split('\n').map((l) => JSON.parse(l));
       assert.equal(record.event.id, id);
       assert.equal(record.metadata.identifier.unlicensedInstance.instanceId, 'cli-instance');
+      assert.deepEqual(record.event.parameters.privateMetadata, { repo: 'r1' }, 'the gateway kept what the shared file allows');
+      assert.doesNotMatch(serve.stderr(), /empty allowlist/);
     } finally {
       await serve.stop();
     }
@@ -139,6 +143,10 @@ describe('CLI: record, export, queue', () => {
     const full = await runCli(['record', 'search', 'submitted', '--max-queue-events', '1'], { env });
     assert.equal(full.code, 1);
     assert.match(full.stderr, /the export queue is full: 1 events pending \(limit 1\)/);
+
+    const serve = await startServe(['--listen', '127.0.0.1:0', '--store', 'memory:']);
+    await serve.stop();
+    assert.match(serve.stderr(), /privacy enforcement is on with an empty allowlist.*--privacy-allowlist-file/);
 
     const notPem = join(dir.path, 'ca.der');
     writeFileSync(notPem, Buffer.from([0x30, 0x82, 0x01, 0x0a]));
