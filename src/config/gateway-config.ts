@@ -46,6 +46,26 @@ export interface GatewayConfig {
   logLevel: string;
   /** The operator dashboard and its /api/... on the HTTP side. */
   dashboard: 'on' | 'off';
+  /** Connections open at once, every protocol together (0: no limit). */
+  maxConnections: number;
+  /** Connections open at once from one client address, IPv6 by /64 (0: no limit). */
+  maxConnectionsPerClient: number;
+  /** Time a new connection has to finish TLS and show its protocol; HTTP/2 clients to send SETTINGS. */
+  handshakeTimeoutMs: number;
+  /** HTTP/1.1: time to complete a request's headers (also the keep-alive idle limit). */
+  httpHeadersTimeoutMs: number;
+  /** HTTP/1.1: time to deliver a request body once the headers are in. */
+  httpRequestTimeoutMs: number;
+  /** HTTP/2: a connection with no call open this long is closed (0: never). */
+  maxConnectionIdleMs: number;
+  /** Largest gRPC request metadata (header list), advertised in SETTINGS_MAX_HEADER_LIST_SIZE. */
+  maxMetadataBytes: number;
+  /** Host header values (names) the HTTP side answers; empty: the --listen host and localhost. IP literals always pass. */
+  allowedHosts: string[];
+  /** Serve /metrics without the diagnostics secret. */
+  metricsPublic: boolean;
+  /** How long a dashboard sign-in lasts. */
+  dashboardSessionTtlMs: number;
 }
 
 export const GATEWAY_SETTINGS: readonly Setting[] = [
@@ -78,6 +98,16 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
   { flag: 'daily-quota', kind: 'integer', valueName: 'events', defaultValue: 0, description: 'events per source per UTC day; beyond it nothing is acknowledged until the next day (0: unlimited)' },
   { flag: 'shutdown-timeout-ms', kind: 'integer', valueName: 'ms', defaultValue: 30_000, description: 'on SIGTERM/SIGINT, how long in-flight calls may take before they are cut' },
   { flag: 'dashboard', kind: 'string', valueName: 'on|off', defaultValue: 'on', choices: ['on', 'off'], description: 'serve the operator dashboard (/) and its JSON API (/api/...) on the HTTP side, behind the diagnostics secret when one is set' },
+  { flag: 'max-connections', kind: 'integer', valueName: 'n', defaultValue: 4000, description: 'connections open at once, gRPC and HTTP together; more are closed as they arrive (keep it under the process\'s open-file limit; 0: no limit)' },
+  { flag: 'max-connections-per-client', kind: 'integer', valueName: 'n', defaultValue: 100, description: 'connections open at once from one client address (IPv6: one /64); raise it behind a proxy that does not keep client addresses (0: no limit)' },
+  { flag: 'handshake-timeout-ms', kind: 'integer', valueName: 'ms', defaultValue: 10_000, description: 'time a new connection has to finish TLS and send its first bytes; an HTTP/2 client, to send its SETTINGS' },
+  { flag: 'http-headers-timeout-ms', kind: 'integer', valueName: 'ms', defaultValue: 10_000, description: 'HTTP/1.1: time to complete a request\'s headers, and the longest an idle keep-alive connection stays open' },
+  { flag: 'http-request-timeout-ms', kind: 'integer', valueName: 'ms', defaultValue: 30_000, description: 'HTTP/1.1: time to deliver a request body once its headers are in' },
+  { flag: 'max-connection-idle-ms', kind: 'integer', valueName: 'ms', defaultValue: 300_000, description: 'HTTP/2: close a connection with no call open for this long (0: never)' },
+  { flag: 'max-metadata-bytes', kind: 'integer', valueName: 'n', defaultValue: 16 * 1024, description: 'largest gRPC request metadata (headers) accepted, advertised to clients; larger calls end RESOURCE_EXHAUSTED' },
+  { flag: 'allowed-hosts', kind: 'list', valueName: 'name', defaultValue: [], description: 'Host header names the HTTP side answers (DNS-rebinding defence); default: the --listen host and localhost; IP addresses always pass; * allows any' },
+  { flag: 'metrics-public', kind: 'boolean', defaultValue: false, description: 'serve /metrics without the diagnostics secret (it always needs it when one is set otherwise)' },
+  { flag: 'dashboard-session-ttl-ms', kind: 'integer', valueName: 'ms', defaultValue: 12 * 3600 * 1000, description: 'how long a dashboard sign-in lasts' },
   { flag: 'log-level', kind: 'string', valueName: 'level', defaultValue: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'log level (JSON logs on stderr)' },
 ];
 
@@ -114,6 +144,16 @@ export function toGatewayConfig(values: SettingValues): GatewayConfig {
     shutdownTimeoutMs: values.shutdownTimeoutMs as number,
     logLevel: values.logLevel as string,
     dashboard: values.dashboard as 'on' | 'off',
+    maxConnections: values.maxConnections as number,
+    maxConnectionsPerClient: values.maxConnectionsPerClient as number,
+    handshakeTimeoutMs: values.handshakeTimeoutMs as number,
+    httpHeadersTimeoutMs: values.httpHeadersTimeoutMs as number,
+    httpRequestTimeoutMs: values.httpRequestTimeoutMs as number,
+    maxConnectionIdleMs: values.maxConnectionIdleMs as number,
+    maxMetadataBytes: values.maxMetadataBytes as number,
+    allowedHosts: (values.allowedHosts as string[] | undefined) ?? [],
+    metricsPublic: values.metricsPublic as boolean,
+    dashboardSessionTtlMs: values.dashboardSessionTtlMs as number,
   };
   parseHostPort(config.listen);
   config.privacyAllowlist.forEach((entry) => parseAllowlistEntry(entry));
@@ -121,6 +161,10 @@ export function toGatewayConfig(values: SettingValues): GatewayConfig {
   if (config.maxInFlightPayloads < 1) throw new Error('--max-in-flight-payloads must be at least 1');
   if (config.maxStreams < 1 || config.maxStreamsPerConnection < 1) throw new Error('--max-streams and --max-streams-per-connection must be at least 1');
   if (config.maxMessageBytes < 1024) throw new Error('--max-message-bytes must be at least 1024');
+  if (config.maxMetadataBytes < 1024) throw new Error('--max-metadata-bytes must be at least 1024');
+  for (const [flag, ms] of [['handshake-timeout-ms', config.handshakeTimeoutMs], ['http-headers-timeout-ms', config.httpHeadersTimeoutMs], ['http-request-timeout-ms', config.httpRequestTimeoutMs], ['dashboard-session-ttl-ms', config.dashboardSessionTtlMs]] as const) {
+    if (ms < 100) throw new Error(`--${flag} must be at least 100`);
+  }
   return config;
 }
 
