@@ -1,33 +1,96 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { IngestObserver } from '../../gateway/ingest-observer.js';
 import { Code } from '../../core/status.js';
+import { VERSION } from '../../version.js';
 
 const CODE_NAMES = Object.fromEntries(Object.entries(Code).map(([name, value]) => [value, name])) as Record<number, string>;
+
+/** gRPC's call types, as grpc-prometheus labels them: RecordEvents streams both ways, RecordEvent is unary. */
+const CALL_TYPE = { RecordEvents: 'bidi_stream', RecordEvent: 'unary' } as const;
+
+/**
+ * A rejected event's reason is free text (it names limits and patterns); the
+ * metric label is one of these few, so a sender cannot grow the series.
+ */
+const REJECTION_REASONS: readonly [RegExp, string][] = [
+  [/^malformed event/, 'malformed'],
+  [/byte limit|too large|exceeds/i, 'too_large'],
+  [/^feature /, 'invalid_feature'],
+  [/^action /, 'invalid_action'],
+  [/event id/, 'missing_id'],
+  [/timestamp/, 'invalid_timestamp'],
+  [/private_metadata/, 'invalid_private_metadata'],
+];
+
+export function rejectionReasonLabel(reason: string): string {
+  return REJECTION_REASONS.find(([pattern]) => pattern.test(reason))?.[1] ?? 'other';
+}
 
 export interface GatewayMetrics {
   registry: Registry;
   observer: IngestObserver;
 }
 
-/** Prometheus metrics for the ingest path, fed through the IngestObserver port. */
+/**
+ * Prometheus metrics for the ingest path, fed through the IngestObserver port,
+ * plus the standard process and Node.js metrics under their usual unprefixed
+ * names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, ...), so stock
+ * dashboards find them, and telemetry_gateway_build_info.
+ */
 export function createGatewayMetrics(): GatewayMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'telemetry_gateway_' });
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'telemetry_gateway_build_info',
+    help: 'Always 1; the labels say which build runs (version) on which Node.js (node_version).',
+    labelNames: ['version', 'node_version'],
+    registers: [registry],
+  }).set({ version: VERSION, node_version: process.version }, 1);
+  const callsStarted = new Counter({
+    name: 'telemetry_gateway_calls_started_total',
+    help: 'gRPC calls started, by RPC and type (bidi_stream: RecordEvents; unary: RecordEvent).',
+    labelNames: ['rpc', 'type'],
+    registers: [registry],
+  });
+  const callsActive = new Gauge({
+    name: 'telemetry_gateway_calls_active',
+    help: 'gRPC calls in progress, by RPC and type.',
+    labelNames: ['rpc', 'type'],
+    registers: [registry],
+  });
+  const callsEnded = new Counter({
+    name: 'telemetry_gateway_calls_ended_total',
+    help: 'gRPC calls ended, by RPC, type and status code.',
+    labelNames: ['rpc', 'type', 'code'],
+    registers: [registry],
+  });
+  const eventBytes = new Counter({
+    name: 'telemetry_gateway_event_bytes_total',
+    help: 'Protobuf bytes of the events received and handed to the store (after privacy enforcement; without gRPC framing, metadata or rate-limited events), by publisher source.',
+    labelNames: ['source'],
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: 'telemetry_gateway_events_rejected_total',
+    help: 'Events refused as invalid and kept in the rejected store, by reason (malformed, too_large, invalid_feature, invalid_action, missing_id, invalid_timestamp, invalid_private_metadata, other) and publisher source.',
+    labelNames: ['reason', 'source'],
+    registers: [registry],
+  });
   const streamsStarted = new Counter({
     name: 'telemetry_gateway_streams_started_total',
-    help: 'Calls started, by RPC.',
+    help: 'Streaming calls (RecordEvents) started; all calls, unary ones too: telemetry_gateway_calls_started_total.',
     labelNames: ['rpc'],
     registers: [registry],
   });
   const streamsActive = new Gauge({
     name: 'telemetry_gateway_streams_active',
-    help: 'Calls in progress, by RPC.',
+    help: 'Streaming calls (RecordEvents) in progress.',
     labelNames: ['rpc'],
     registers: [registry],
   });
   const streamsEnded = new Counter({
     name: 'telemetry_gateway_streams_ended_total',
-    help: 'Calls ended, by RPC and gRPC status code.',
+    help: 'Streaming calls (RecordEvents) ended, by gRPC status code.',
     labelNames: ['rpc', 'code'],
     registers: [registry],
   });
@@ -65,22 +128,36 @@ export function createGatewayMetrics(): GatewayMetrics {
 
   const observer: IngestObserver = {
     streamStarted(rpc) {
+      const type = CALL_TYPE[rpc];
+      callsStarted.inc({ rpc, type });
+      callsActive.inc({ rpc, type });
+      if (type !== 'bidi_stream') return;
       streamsStarted.inc({ rpc });
       streamsActive.inc({ rpc });
     },
     streamIdentified() {},
     streamEnded(rpc, code) {
+      const type = CALL_TYPE[rpc];
+      const codeName = CODE_NAMES[code] ?? String(code);
+      callsActive.dec({ rpc, type });
+      callsEnded.inc({ rpc, type, code: codeName });
+      if (type !== 'bidi_stream') return;
       streamsActive.dec({ rpc });
-      streamsEnded.inc({ rpc, code: CODE_NAMES[code] ?? String(code) });
+      streamsEnded.inc({ rpc, code: codeName });
     },
     payloadRecorded(origin, entries, outcomes, writeMs) {
       payloads.inc();
       storeWrite.observe(writeMs / 1000);
       const counts = { stored: 0, duplicate: 0, rejected: 0, retryable: 0 };
+      let bytes = 0;
       entries.forEach((entry, i) => {
+        bytes += entry.bytes.byteLength;
         const status = outcomes[i]?.status ?? 'retryable';
-        counts[status === 'stored' && entry.kind === 'rejected' ? 'rejected' : status]++;
+        const rejectedNow = status === 'stored' && entry.kind === 'rejected';
+        counts[rejectedNow ? 'rejected' : status]++;
+        if (rejectedNow) rejected.inc({ reason: rejectionReasonLabel(entry.reason), source: origin.publisher });
       });
+      if (bytes > 0) eventBytes.inc({ source: origin.publisher }, bytes);
       for (const [outcome, n] of Object.entries(counts)) {
         if (n > 0) events.inc({ outcome, source: origin.publisher }, n);
       }
