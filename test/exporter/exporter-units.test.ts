@@ -4,6 +4,7 @@ import { encodeEventsRequest } from '../../src/adapters/grpc/codec.js';
 import { parseDurationMs } from '../../src/config/duration.js';
 import { parseGatewayUrl } from '../../src/config/exporter-config.js';
 import { backoffDelayMs } from '../../src/exporter/backoff.js';
+import { ExportError, exportErrorCode } from '../../src/exporter/export-error.js';
 import { buildEvent, RecordError } from '../../src/exporter/build-event.js';
 import { exportsFeature, parseExportMode } from '../../src/exporter/export-mode.js';
 import { chunkPayloads, MAX_PAYLOAD_BYTES } from '../../src/exporter/payload-chunks.js';
@@ -78,5 +79,25 @@ describe('building events', () => {
     const built = buildEvent('search', 'submitted', { metadata: { results: 12, ratio: 0.5 } }, { ...context, legacyMetadata: true });
     assert.deepEqual(built.parameters?.legacyMetadata, { results: 12n });
     assert.deepEqual(built.parameters?.metadata, { ratio: 0.5 });
+  });
+});
+
+describe('export errors', () => {
+  it('permanent refusals, payload refusals and transient failures are told apart', () => {
+    const classify = (code: ConstructorParameters<typeof ExportError>[0], message: string) => {
+      const error = new ExportError(code, message);
+      return { permanent: error.permanent, payloadRefused: error.payloadRefused };
+    };
+    assert.deepEqual(classify('PERMISSION_DENIED', 'RecordEvent failed: PERMISSION_DENIED: token lacks scope'), { permanent: true, payloadRefused: false });
+    assert.deepEqual(classify('UNAUTHENTICATED', 'x'), { permanent: true, payloadRefused: false });
+    assert.deepEqual(classify('INVALID_ARGUMENT', 'invalid license_key: bad signature'), { permanent: true, payloadRefused: false });
+    assert.deepEqual(classify('INVALID_ARGUMENT', 'malformed request: truncated event'), { permanent: false, payloadRefused: true });
+    assert.deepEqual(classify('RESOURCE_EXHAUSTED', 'Received message larger than max (70000 vs. 65536)'), { permanent: false, payloadRefused: true });
+    assert.deepEqual(classify('RESOURCE_EXHAUSTED', 'too many concurrent streams (limit 1000); retry later'), { permanent: false, payloadRefused: false });
+    assert.deepEqual(classify('UNAVAILABLE', 'connection refused'), { permanent: false, payloadRefused: false });
+    assert.deepEqual(classify('DEADLINE_EXCEEDED', 'Deadline exceeded'), { permanent: false, payloadRefused: false });
+    assert.equal(exportErrorCode(4), 'DEADLINE_EXCEEDED');
+    assert.equal(exportErrorCode(16), 'UNAUTHENTICATED');
+    assert.equal(exportErrorCode(99), 'UNKNOWN');
   });
 });

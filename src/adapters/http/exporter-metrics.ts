@@ -67,7 +67,7 @@ export function createExporterMetrics(options: ExporterMetricsOptions | EventQue
     registers,
   });
   const batches = new Counter({ name: 'telemetry_exporter_batches_total', help: 'Batches (streams) sent, by result: ok when every event was acknowledged or set aside.', labelNames: ['result'], registers });
-  const runs = new Counter({ name: 'telemetry_exporter_runs_total', help: 'Export runs by result and, for failed runs, gRPC code.', labelNames: ['result', 'code'], registers });
+  const runs = new Counter({ name: 'telemetry_exporter_runs_total', help: 'Export runs by result and, for failed runs, the gRPC code (UNACKNOWLEDGED: the stream ended OK but left events unacknowledged).', labelNames: ['result', 'code'], registers });
   const batchSize = new Histogram({ name: 'telemetry_exporter_batch_events', help: 'Events per export batch (stream).', buckets: [1, 10, 100, 1000, 5000, 10_000], registers });
   const batchSeconds = new Histogram({ name: 'telemetry_exporter_batch_duration_seconds', help: 'Time to send one batch and get its acknowledgements.', buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30], registers });
   const nextRun = new Gauge({ name: 'telemetry_exporter_next_run_timestamp_seconds', help: 'When the next export run is scheduled (Unix time).', registers });
@@ -86,7 +86,7 @@ export function createExporterMetrics(options: ExporterMetricsOptions | EventQue
         failed.inc(events.length);
       },
       runFinished(result, _durationMs, nextRunInMs) {
-        runs.inc({ result: result.error === undefined ? 'ok' : 'failed', code: result.error === undefined ? '' : (result.errorCode ?? 'UNKNOWN') });
+        runs.inc({ result: result.error === undefined ? 'ok' : 'failed', code: result.error === undefined ? '' : (result.errorCode ?? 'UNACKNOWLEDGED') });
         if (nextRunInMs !== undefined) nextRun.set((Date.now() + nextRunInMs) / 1000);
       },
       retentionApplied(n) {

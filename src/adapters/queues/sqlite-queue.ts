@@ -66,8 +66,15 @@ export function openSqliteQueue(path: string, options: SqliteQueueOptions = {}):
   db.pragma('busy_timeout = 10000');
   if ((db.pragma('auto_vacuum', { simple: true }) as number) !== 2) {
     db.pragma('auto_vacuum = INCREMENTAL');
-    // A file made before this setting needs one VACUUM to take it; a new one does not.
-    if ((db.pragma('page_count', { simple: true }) as number) > 0) db.exec('VACUUM');
+    // A file made before this setting needs one VACUUM to take it; a new one does not. Busy (the
+    // other process is writing): the file keeps working as it is and the next open tries again.
+    if ((db.pragma('page_count', { simple: true }) as number) > 0) {
+      try {
+        db.exec('VACUUM');
+      } catch {
+        // SQLITE_BUSY: see above.
+      }
+    }
   }
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
