@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createExporterMetrics } from '../../src/adapters/http/exporter-metrics.js';
 import { createExportLoop } from '../../src/exporter/export-loop.js';
-import type { ExportRunResult } from '../../src/exporter/export-run.js';
+import type { BatchOutcome, ExportRunResult } from '../../src/exporter/export-run.js';
 import { activeTimers, createTestExporter, plaintextConnector, startSilentServer } from '../helpers/exporter.js';
 import { allStoredEvents, pendingIds, recordSearches } from '../helpers/export-checks.js';
 import { withFaults } from '../helpers/fault-store.js';
@@ -132,4 +133,29 @@ describe('exporter lifecycle: deadlines, flush, shutdown', () => {
     assert.equal((await pendingIds(exporter.queue)).length, 10);
     assert.equal(activeTimers(), timersBefore, 'no timer left');
   });
+
+  it('metrics tell the truth per batch: exported counts move as each batch ends, the histogram sees each batch', async () => {
+    await using gateway = await startTestGateway();
+    await using exporter = createTestExporter();
+    const metrics = createExporterMetrics({ queue: exporter.queue });
+    await recordSearches(exporter.recorder, 2500);
+    const exportedAtBatchEnd: number[] = [];
+    const observer = {
+      ...metrics.observer,
+      batchFinished(outcome: BatchOutcome) {
+        metrics.observer.batchFinished?.(outcome);
+        void metrics.registry.getSingleMetric('telemetry_exporter_events_exported_total')!.get().then((m) => exportedAtBatchEnd.push(m.values[0]!.value));
+      },
+    };
+    const result = await createExportLoop({ queue: exporter.queue, connect: plaintextConnector(gateway.gateway.address), batchSize: 1000, concurrentBatches: 1, observer }).runOnce();
+    assert.equal(result.acknowledged, 2500);
+    assert.deepEqual(exportedAtBatchEnd, [1000, 2000, 2500]);
+    const text = await metrics.registry.metrics();
+    assert.match(text, /^telemetry_exporter_batch_events_count 3$/m);
+    assert.match(text, /^telemetry_exporter_batch_events_sum 2500$/m);
+    assert.match(text, /^telemetry_exporter_batches_total\{result="ok"\} 3$/m);
+    assert.match(text, /^telemetry_exporter_runs_total\{result="ok",code=""\} 1$/m);
+    assert.match(text, /^telemetry_exporter_queue_pending_events 0$/m);
+  });
 });
+
