@@ -7,6 +7,8 @@ import { createGatewayMetrics } from './adapters/http/gateway-metrics.js';
 import { createHttpHandler } from './adapters/http/http-handler.js';
 import { startDashboard } from './adapters/http/dashboard/start-dashboard.js';
 import { createGatewayListener } from './adapters/net/gateway-listener.js';
+import { limitConnections } from './adapters/net/connection-limits.js';
+import { createHttp1Timeouts } from './adapters/http/http1-timeouts.js';
 import { openStore } from './adapters/stores/open-store.js';
 import { parseHostPort, type GatewayConfig } from './config/gateway-config.js';
 import { loadIdentityPolicy } from './config/identity-policy.js';
@@ -83,11 +85,13 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       maxConnectionAgeGraceMs: config.maxConnectionAgeGraceMs,
       keepaliveTimeMs: config.keepaliveTimeMs,
       keepaliveTimeoutMs: config.keepaliveTimeoutMs,
+      maxMetadataBytes: config.maxMetadataBytes,
+      maxConnectionIdleMs: config.maxConnectionIdleMs,
     },
     logger,
     maxMessageBytes: config.maxMessageBytes,
   });
-  const injector = createGatewayInjector(grpcServer);
+  const injector = createGatewayInjector(grpcServer, config.handshakeTimeoutMs);
   const httpServer = createHttpServer(
     createHttpHandler({
       version: VERSION,
@@ -98,12 +102,15 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       logger,
     }),
   );
+  const http1Timeouts = createHttp1Timeouts(httpServer, { headersTimeoutMs: config.httpHeadersTimeoutMs, requestTimeoutMs: config.httpRequestTimeoutMs });
   const { server: listener, reloadTls } = createGatewayListener(config.tls, (protocol, s) => {
     if (protocol === 'http2') return injector.injectConnection(s);
+    http1Timeouts.watch(s);
     httpServer.emit('connection', s);
     s.resume(); // node:http reads through stream events; the sniffer may have left the socket paused
-  });
+  }, config.handshakeTimeoutMs);
 
+  limitConnections(listener, { maxConnections: config.maxConnections, maxConnectionsPerClient: config.maxConnectionsPerClient, logger });
   const { host, port } = parseHostPort(config.listen);
   try {
     await new Promise<void>((resolve, reject) => {

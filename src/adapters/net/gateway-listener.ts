@@ -2,7 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
-import { sniffProtocol, type Protocol } from './protocol-sniffer.js';
+import { DEFAULT_SNIFF_TIMEOUT_MS, sniffProtocol, type Protocol } from './protocol-sniffer.js';
 
 export interface TlsFiles {
   certFile: string;
@@ -22,12 +22,18 @@ export interface GatewayListener {
  * (gRPC) from HTTP/1. TLS: ALPN does (h2 -> gRPC, anything else -> HTTP), and
  * with a client CA every connection must present a certificate it signed.
  */
-export function createGatewayListener(tls: TlsFiles | undefined, route: (protocol: Protocol, socket: Socket) => void): GatewayListener {
+export function createGatewayListener(
+  tls: TlsFiles | undefined,
+  route: (protocol: Protocol, socket: Socket) => void,
+  /** Time a new connection has to finish its TLS handshake or show its protocol. */
+  handshakeTimeoutMs = DEFAULT_SNIFF_TIMEOUT_MS,
+): GatewayListener {
   if (tls === undefined) {
-    return { server: createNetServer((socket) => sniffProtocol(socket, route)), reloadTls() {} };
+    return { server: createNetServer((socket) => sniffProtocol(socket, route, handshakeTimeoutMs)), reloadTls() {} };
   }
   const server = createTlsServer({
     ...readSecureContext(tls),
+    handshakeTimeout: handshakeTimeoutMs,
     ALPNProtocols: ['h2', 'http/1.1'],
     requestCert: tls.clientCaFile !== undefined,
     rejectUnauthorized: tls.clientCaFile !== undefined,

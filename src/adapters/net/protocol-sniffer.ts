@@ -5,16 +5,17 @@ const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 export type Protocol = 'http2' | 'http1';
 
-/** Longest a connection may stay silent before its protocol is known; then it is dropped. */
-const SNIFF_TIMEOUT_MS = 10_000;
+/** Longest a connection may take to show its protocol (default); then it is dropped. */
+export const DEFAULT_SNIFF_TIMEOUT_MS = 10_000;
 
 /**
  * Reads just enough of a new connection to tell HTTP/2 (gRPC) from anything
  * else, then puts the bytes back so the chosen server reads them from the start.
  */
-export function sniffProtocol(socket: Socket, route: (protocol: Protocol, socket: Socket) => void): void {
+export function sniffProtocol(socket: Socket, route: (protocol: Protocol, socket: Socket) => void, timeoutMs = DEFAULT_SNIFF_TIMEOUT_MS): void {
+  if (socket.destroyed) return; // refused by a connection limit
   let seen = Buffer.alloc(0);
-  const timer = setTimeout(() => socket.destroy(), SNIFF_TIMEOUT_MS);
+  const timer = setTimeout(() => socket.destroy(), timeoutMs);
   timer.unref();
 
   const decide = (protocol: Protocol): void => {
