@@ -5,6 +5,8 @@ import type { EventStore } from './core/store.js';
 import { createGatewayGrpcServer, createGatewayInjector } from './adapters/grpc/grpc-server.js';
 import { createGatewayMetrics } from './adapters/http/gateway-metrics.js';
 import { createHttpHandler } from './adapters/http/http-handler.js';
+import { createHostCheck } from './adapters/http/host-allowlist.js';
+import { createSecretGuard } from './adapters/http/secret-guard.js';
 import { startDashboard } from './adapters/http/dashboard/start-dashboard.js';
 import { createGatewayListener } from './adapters/net/gateway-listener.js';
 import { limitConnections } from './adapters/net/connection-limits.js';
@@ -53,9 +55,11 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
     throw new Error(`--store: ${(error as Error).message}`, { cause: error });
   }));
   const metrics = createGatewayMetrics();
+  // Every check of the diagnostics secret (dashboard, /-/healthz, /metrics) is throttled per client here.
+  const guard = createSecretGuard({ secret: config.diagnosticsSecret, logger });
   // The dashboard reads the store file itself only when it is the one in the config (not a test's override).
   const dashboard = config.dashboard === 'on'
-    ? startDashboard({ store, storeUrl: overrides.store ? undefined : config.store, diagnosticsSecret: config.diagnosticsSecret })
+    ? startDashboard({ store, storeUrl: overrides.store ? undefined : config.store, guard, sessionTtlMs: config.dashboardSessionTtlMs })
     : undefined;
   const logObserver = createLogObserver({ logger });
   const observers = [metrics.observer, logObserver, dashboard?.observer, overrides.observer].filter((o) => o !== undefined);
@@ -97,7 +101,9 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       version: VERSION,
       store,
       registry: metrics.registry,
-      diagnosticsSecret: config.diagnosticsSecret,
+      guard,
+      metricsPublic: config.metricsPublic,
+      hostAllowed: createHostCheck(config.allowedHosts, parseHostPort(config.listen).host),
       dashboard: dashboard?.handler,
       logger,
     }),

@@ -17,6 +17,12 @@ export interface Overview {
   store: { description: string; ok: boolean; probeLatencyMs?: number; reason?: string; writeLatencyMs: { p50: number; max: number } | null };
 }
 
+/** GET /api/session: whether sign-in is on, and the sign-out form's CSRF token (null when signed in by bearer header). */
+export interface SessionInfo {
+  signInRequired: boolean;
+  csrfToken: string | null;
+}
+
 export interface SourceIdentity {
   kind: 'licensed_instance' | 'unlicensed_instance' | 'managed_service';
   id: string;

@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { getJson } from './api.js';
+import { getJson, type SessionInfo } from './api.js';
 import { InstancesPage } from './pages/instances.js';
 import { OverviewPage } from './pages/overview.js';
 import { RejectedPage } from './pages/rejected.js';
@@ -22,9 +22,9 @@ function currentPage(): PageName {
 
 function App() {
   const [page, setPage] = useState<PageName>(currentPage());
-  const [signInRequired, setSignInRequired] = useState(false);
+  const [session, setSession] = useState<SessionInfo>({ signInRequired: false, csrfToken: null });
   useEffect(() => {
-    getJson<{ signInRequired: boolean }>('/api/session').then((s) => setSignInRequired(s.signInRequired), () => {});
+    getJson<SessionInfo>('/api/session').then(setSession, () => {});
   }, []);
   useEffect(() => {
     const onHash = (): void => setPage(currentPage());
@@ -44,8 +44,9 @@ function App() {
             </a>
           ))}
         </nav>
-        {signInRequired && (
+        {session.signInRequired && session.csrfToken !== null && (
           <form method="post" action="/logout" class="logout">
+            <input type="hidden" name="csrf" value={session.csrfToken} />
             <button type="submit" data-testid="sign-out">Sign out</button>
           </form>
         )}

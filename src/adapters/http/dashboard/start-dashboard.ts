@@ -5,6 +5,7 @@ import { createLiveStats } from '../../../dashboard/live-stats.js';
 import { createTailHub } from '../../../dashboard/tail-hub.js';
 import { openSqliteDashboardQueries } from '../../stores/sqlite/sqlite-dashboard-queries.js';
 import { parseStoreUrl, splitStoreUrls } from '../../stores/store-url.js';
+import type { SecretGuard } from '../secret-guard.js';
 import { createDashboardHandler, type DashboardHandler } from './dashboard-handler.js';
 
 export interface DashboardOptions {
@@ -15,7 +16,10 @@ export interface DashboardOptions {
    * fan-out, memory) the in-memory figures since start.
    */
   storeUrl: string | undefined;
-  diagnosticsSecret: string | undefined;
+  /** Checks of the diagnostics secret, shared with the other HTTP endpoints. */
+  guard: SecretGuard;
+  /** How long a dashboard sign-in lasts. */
+  sessionTtlMs: number;
 }
 
 export interface Dashboard {
@@ -39,7 +43,7 @@ export function startDashboard(options: DashboardOptions): Dashboard {
         tail.payloadRecorded(origin, entries, outcomes);
       },
     },
-    handler: createDashboardHandler({ service, tail, diagnosticsSecret: options.diagnosticsSecret }),
+    handler: createDashboardHandler({ service, tail, guard: options.guard, sessionTtlMs: options.sessionTtlMs }),
     close: async () => {
       await queries?.close();
     },
