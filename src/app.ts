@@ -51,9 +51,7 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const logger = overrides.logger ?? silentLogger();
   const policy = overrides.policy ?? loadIdentityPolicy(config);
-  const store = overrides.store ?? (await openStore(config.store).catch((error: unknown) => {
-    throw new Error(`--store: ${(error as Error).message}`, { cause: error });
-  }));
+  const store = overrides.store ?? (await openStore(config.store));
   const metrics = createGatewayMetrics();
   // Every check of the diagnostics secret (dashboard, /-/healthz, /metrics) is throttled per client here.
   const guard = createSecretGuard({ secret: config.diagnosticsSecret, logger });

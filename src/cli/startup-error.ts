@@ -19,8 +19,9 @@ export function describeStartupError(error: unknown, config: GatewayConfig): str
     return `--listen ${config.listen}: cannot listen (${hint})`;
   }
   const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
-  if (message.startsWith('--store:') && !message.includes('; ')) {
-    return `${message}; check --store and that the store is reachable, then start again`;
+  // Every store names itself first when it fails to open: "postgres store postgres://host/db: ...".
+  if (/^(sqlite|postgres|nats) store /.test(message)) {
+    return `--store: ${message}${message.includes('; ') ? '' : '; check --store and that the store is reachable, then start again'}`;
   }
   return message;
 }
