@@ -93,7 +93,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
     logger,
     maxMessageBytes: config.maxMessageBytes,
   });
-  const injector = createGatewayInjector(grpcServer, config.handshakeTimeoutMs);
+  const injector = createGatewayInjector(grpcServer, config.handshakeTimeoutMs, logger);
   const httpServer = createHttpServer(
     createHttpHandler({
       version: VERSION,

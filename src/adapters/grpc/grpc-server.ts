@@ -3,6 +3,7 @@ import { Server, ServerCredentials, ServerInterceptingCall, status, type Metadat
 import { HealthImplementation } from 'grpc-health-check';
 import { TelemeteryGatewayService } from '../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { createGatewayHandlers, type GatewayHandlerOptions } from './gateway-handlers.js';
+import type { Logger } from '../../logger.js';
 import { guardHttp2Sessions } from './http2-session-guard.js';
 import { addReflection } from './reflection.js';
 import { gatewayServiceDefinition } from './service-definition.js';
@@ -44,9 +45,12 @@ export type ConnectionInjector = ReturnType<Server['createConnectionInjector']>;
  * terminated), with the session guards that close connections which would
  * otherwise hang their client (see guardHttp2Sessions).
  */
-export function createGatewayInjector(server: Server, settingsTimeoutMs = DEFAULT_HTTP2_SETTINGS_TIMEOUT_MS): ConnectionInjector {
+export function createGatewayInjector(server: Server, settingsTimeoutMs = DEFAULT_HTTP2_SETTINGS_TIMEOUT_MS, logger?: Logger): ConnectionInjector {
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
-  const guard = guardHttp2Sessions(server, { settingsTimeoutMs });
+  const guard = guardHttp2Sessions(server, {
+    settingsTimeoutMs,
+    onHandlerError: (error) => logger?.warn({ error: error instanceof Error ? error.message : String(error) }, 'grpc-js stream handler threw; the stream was reset'),
+  });
   return {
     injectConnection: (connection) => injector.injectConnection(connection),
     drain: (graceTimeMs) => injector.drain(graceTimeMs),

@@ -1,4 +1,4 @@
-import type { Http2Server, ServerHttp2Session } from 'node:http2';
+import { constants, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Server } from '@grpc/grpc-js';
 
 export interface Http2SessionGuardOptions {
@@ -6,6 +6,8 @@ export interface Http2SessionGuardOptions {
   settingsTimeoutMs: number;
   /** How often sessions are checked for a request nghttp2 dropped without telling anyone. */
   checkIntervalMs?: number;
+  /** Told about a stream handler of grpc-js that threw (the stream is reset instead of the process ending). */
+  onHandlerError?: (error: unknown) => void;
 }
 
 /**
@@ -19,6 +21,13 @@ export interface Http2SessionGuardOptions {
  *   waits for an answer until its deadline. Seen as a stream id nghttp2 processed
  *   that never reached the server as a stream, two checks in a row; closing
  *   the connection gives the client a status (UNAVAILABLE) at once.
+ *
+ * It also keeps a throwing grpc-js stream handler from ending the process:
+ * grpc-js answers a request with a non-gRPC content type by calling
+ * `stream.respond()` on a stream the client may already have reset (HEADERS
+ * and RST_STREAM in one packet), which throws ERR_HTTP2_INVALID_STREAM inside
+ * an event handler. Each 'stream' listener grpc-js registered is wrapped: a
+ * throw resets that stream and is reported, nothing else.
  *
  * grpc-js keeps its HTTP/2 servers private; they are found in its
  * `http2Servers` map, and their absence (a grpc-js upgrade) fails loudly.
@@ -71,6 +80,17 @@ export function guardHttp2Sessions(grpcServer: Server, options: Http2SessionGuar
       if (attached.has(server)) continue;
       attached.add(server);
       server.prependListener('session', onSession);
+      for (const listener of server.listeners('stream') as ((...args: unknown[]) => void)[]) {
+        server.off('stream', listener);
+        server.on('stream', function guardedStreamHandler(this: Http2Server, stream: ServerHttp2Stream, ...rest: unknown[]) {
+          try {
+            listener.call(this, stream, ...rest);
+          } catch (error) {
+            if (!stream.destroyed) stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+            options.onHandlerError?.(error);
+          }
+        });
+      }
     }
   };
   attach();
