@@ -3,7 +3,8 @@
  * a local gateway (separate process, SQLite store, durable acks) through the
  * export loop with its default batching. Run by `npm run bench`.
  *
- * Environment knobs: BENCH_DRAIN_EVENTS (1,000,000), BENCH_DRAIN_CONCURRENT_BATCHES (2).
+ * Environment knobs: BENCH_DRAIN_EVENTS (1,000,000), BENCH_DRAIN_CONCURRENT_BATCHES (2),
+ * BENCH_DRAIN_STORE (sqlite; `memory` isolates the exporter's side from the gateway's store).
  */
 import { join } from 'node:path';
 import { toBinary } from '@bufbuild/protobuf';
@@ -21,6 +22,7 @@ import { tempDir } from '../test/helpers/temp-dir.js';
 
 const EVENTS = Number(process.env.BENCH_DRAIN_EVENTS ?? 1_000_000);
 const CONCURRENT_BATCHES = Number(process.env.BENCH_DRAIN_CONCURRENT_BATCHES ?? 2);
+const STORE = process.env.BENCH_DRAIN_STORE ?? 'sqlite';
 const FILL_CHUNK = 20_000;
 
 using dir = tempDir('tgw-bench-drain-');
@@ -42,18 +44,21 @@ for (let first = 0; first < EVENTS; first += FILL_CHUNK) {
 console.log(`queued ${EVENTS} events (~${Math.round(bytes / EVENTS)} bytes each) in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
 
 const storePath = join(dir.path, 'telemetry.db');
-const serve = await startServe(['--listen', '127.0.0.1:0', '--store', `sqlite:${storePath}`, '--log-level', 'warn']);
+const serve = await startServe(['--listen', '127.0.0.1:0', '--store', STORE === 'memory' ? 'memory:' : `sqlite:${storePath}`, '--log-level', 'warn']);
 try {
   const loop = createExportLoop({ queue, connect: plaintextConnector(serve.address), batchSize: 10_000, concurrentBatches: CONCURRENT_BATCHES });
   const started = performance.now();
   const result = await loop.runOnce();
   const seconds = (performance.now() - started) / 1000;
-  const reader = openSqliteReader(storePath);
-  const stored = await reader.countEvents();
-  await reader.close();
+  let stored: number | undefined;
+  if (STORE !== 'memory') {
+    const reader = openSqliteReader(storePath);
+    stored = await reader.countEvents();
+    await reader.close();
+  }
   console.log(
     JSON.stringify({
-      benchmark: 'exporter drain (SQLite queue -> gRPC -> gateway process, SQLite, durable acks)',
+      benchmark: `exporter drain (SQLite queue -> gRPC -> gateway process, ${STORE === 'memory' ? 'memory store' : 'SQLite, durable acks'})`,
       events: EVENTS,
       concurrentBatches: CONCURRENT_BATCHES,
       seconds: Number(seconds.toFixed(2)),

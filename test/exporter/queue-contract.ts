@@ -65,6 +65,22 @@ export function queueContract(name: string, open: () => Promise<QueueUnderTest>,
       await queue.close();
     }));
 
+    it('marks exactly the acknowledged ids after paging through pending events (gaps, set-aside rows, other pages)', options, withQueue(async ({ queue }) => {
+      await queue.enqueue(Array.from({ length: 40 }, (_, i) => queued(i)));
+      const first = await queue.pending({ limit: 20 });
+      const second = await queue.pending({ limit: 20, afterSeq: first[19]!.seq });
+      await queue.markFailed([{ id: 'q-5', reason: 'poison' }], 1);
+      await queue.enqueue([queued(40)]); // arrives while the run is in progress
+      const acked = ['q-0', 'q-1', 'q-2', 'q-3', 'q-4', 'q-6', 'q-7', 'q-9', 'q-19', 'q-20', 'q-21', 'q-39', 'q-40'];
+      await queue.markExported(acked.slice(0, 6), 10);
+      await queue.markExported(acked.slice(6), 10);
+      const left = new Set((await queue.pending({ limit: 100 })).map((e) => e.id));
+      const expected = [...first, ...second].map((e) => e.id).filter((id) => id !== 'q-5' && !acked.includes(id));
+      assert.deepEqual([...left].sort(), expected.sort());
+      assert.equal((await queue.stats(0)).exportedKept, acked.length);
+      await queue.close();
+    }));
+
     it('sets poison events aside as failed, with the reason: no longer pending, listed, counted, deleted after retention', options, withQueue(async ({ queue }) => {
       await queue.enqueue([queued(1), queued(2), queued(3)]);
       await queue.markFailed([{ id: 'q-2', reason: 'RecordEvents failed: RESOURCE_EXHAUSTED: too large' }, { id: 'unknown', reason: 'x' }], 50_000);

@@ -87,6 +87,7 @@ export function openSqliteQueue(path: string, options: SqliteQueueOptions = {}):
       WHERE exported_at_ms IS NULL AND seq > ? ORDER BY seq LIMIT ?`,
   );
   const mark = db.prepare('UPDATE queued_events SET exported_at_ms = ? WHERE id = ? AND exported_at_ms IS NULL');
+  const markRange = db.prepare('UPDATE queued_events SET exported_at_ms = ? WHERE seq BETWEEN ? AND ? AND exported_at_ms IS NULL');
   const copyFailed = db.prepare(
     `INSERT OR REPLACE INTO failed_events (id, timestamp_ms, payload, failed_at_ms, reason)
        SELECT id, timestamp_ms, payload, ?, ? FROM queued_events WHERE id = ? AND exported_at_ms IS NULL`,
@@ -117,6 +118,33 @@ export function openSqliteQueue(path: string, options: SqliteQueueOptions = {}):
       }
     }),
   );
+
+  // Where each pending row read in this export run stood: acknowledged ids that
+  // were read one after another are marked with one range update (no pending row
+  // lies between them: seq only grows, and rows leave only by being marked or set aside).
+  const readOrder = new Map<string, { seq: number; position: number }>();
+  let nextPosition = 0;
+  type MarkGroup = { kind: 'range'; fromSeq: number; toSeq: number } | { kind: 'id'; id: string };
+  const contiguousRuns = (ids: readonly string[]): MarkGroup[] => {
+    const groups: MarkGroup[] = [];
+    const known: { seq: number; position: number }[] = [];
+    for (const id of ids) {
+      const read = readOrder.get(id);
+      if (read === undefined) groups.push({ kind: 'id', id });
+      else {
+        known.push(read);
+        readOrder.delete(id);
+      }
+    }
+    known.sort((a, b) => a.position - b.position);
+    for (let i = 0; i < known.length; ) {
+      let j = i;
+      while (j + 1 < known.length && known[j + 1]!.position === known[j]!.position + 1) j++;
+      groups.push({ kind: 'range', fromSeq: known[i]!.seq, toSeq: known[j]!.seq });
+      i = j + 1;
+    }
+    return groups;
+  };
 
   let waiting: PendingWrite[] = [];
   let flushScheduled = false;
@@ -167,11 +195,17 @@ export function openSqliteQueue(path: string, options: SqliteQueueOptions = {}):
     },
     async pending({ limit, afterSeq = 0 }) {
       open();
-      return selectPending.all(afterSeq, limit) as PendingEvent[];
+      const rows = selectPending.all(afterSeq, limit) as PendingEvent[];
+      if (afterSeq === 0) readOrder.clear(); // a new export run
+      for (const row of rows) readOrder.set(row.id, { seq: row.seq, position: nextPosition++ });
+      return rows;
     },
     markExported(ids, exportedAtMs) {
       return commitSoon(() => {
-        for (const id of ids) mark.run(exportedAtMs, id);
+        for (const group of contiguousRuns(ids)) {
+          if (group.kind === 'range') markRange.run(exportedAtMs, group.fromSeq, group.toSeq);
+          else mark.run(exportedAtMs, group.id);
+        }
       });
     },
     markFailed(events, failedAtMs) {
