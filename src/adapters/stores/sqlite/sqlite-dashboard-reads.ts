@@ -20,13 +20,15 @@ export interface MetadataActivity {
 
 /**
  * The dashboard's SQL over a store file, synchronous (better-sqlite3): run on
- * the dashboard's reader thread. Every query is bounded by an index on the
- * received time or on (metadata_id, received_time).
+ * the dashboard's reader thread. Every query is bounded by an index: on the
+ * rollups' minute or (metadata_id, minute), or on the rejected rows' received
+ * time or (metadata_id, received_time). Counts since a time are to the minute.
  */
 export function createSqliteDashboardReads(db: Database) {
+  // Stored events are counted from event_minutes, the rollups the store keeps in each commit.
   const minutePairs = db.prepare(
-    `SELECT received_ms / 60000 * 60000 AS minuteMs, feature, action, count(*) AS n
-       FROM events WHERE received_ms >= ? AND received_ms < ? GROUP BY 1, 2, 3`,
+    `SELECT minute_ms AS minuteMs, feature, action, sum(events) AS n
+       FROM event_minutes WHERE minute_ms >= ? AND minute_ms < ? GROUP BY 1, 2, 3`,
   );
   const minuteRejected = db.prepare(
     `SELECT received_ms / 60000 * 60000 AS minuteMs, count(*) AS n
@@ -34,11 +36,11 @@ export function createSqliteDashboardReads(db: Database) {
   );
   const metadataActivity = db.prepare(
     `SELECT m.source_json AS sourceJson, m.first_seen_ms AS firstSeenMs,
-            (SELECT max(received_ms) FROM events e WHERE e.metadata_id = m.id) AS lastEventMs,
+            (SELECT max(last_ms) FROM event_minutes e WHERE e.metadata_id = m.id) AS lastEventMs,
             (SELECT max(received_ms) FROM rejected_events r WHERE r.metadata_id = m.id) AS lastRejectedMs,
-            (SELECT count(*) FROM events e WHERE e.metadata_id = m.id AND e.received_ms >= ?) AS eventsSince,
+            (SELECT coalesce(sum(events), 0) FROM event_minutes e WHERE e.metadata_id = m.id AND e.minute_ms >= ?) AS eventsSince,
             (SELECT count(*) FROM rejected_events r WHERE r.metadata_id = m.id AND r.received_ms >= ?) AS rejectedSince,
-            (SELECT event FROM events e WHERE e.metadata_id = m.id ORDER BY e.received_ms DESC LIMIT 1) AS latestEvent
+            (SELECT event FROM events WHERE seq = (SELECT max(last_seq) FROM event_minutes e WHERE e.metadata_id = m.id)) AS latestEvent
        FROM stream_metadata m`,
   );
   const rejectedDetail = db.prepare(
@@ -91,7 +93,7 @@ export function createSqliteDashboardReads(db: Database) {
   return {
     minuteSummaries,
     metadataActivity: (sinceMs: number): MetadataActivity[] =>
-      (metadataActivity.all(sinceMs, sinceMs) as ActivityRow[]).map((row) => ({
+      (metadataActivity.all(sinceMs - (sinceMs % 60_000), sinceMs) as ActivityRow[]).map((row) => ({
         source: JSON.parse(row.sourceJson) as Source,
         firstSeenMs: row.firstSeenMs,
         lastSeenMs: Math.max(row.firstSeenMs, row.lastEventMs ?? 0, row.lastRejectedMs ?? 0),

@@ -16,6 +16,7 @@ import {
   type WriteBatch,
   type WriteOutcome,
 } from '../../../core/store.js';
+import { createEventKeys, type EventKeys } from './event-keys.js';
 import { migrate } from './schema.js';
 
 export interface SqliteStoreOptions {
@@ -107,7 +108,9 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
   private readonly selectMetadataId: Statement;
   private readonly insertEvent: Statement;
   private readonly insertRejected: Statement;
+  private readonly upsertMinute: Statement;
   private readonly probe: Statement;
+  private readonly keys: EventKeys;
 
   constructor(
     db: Database,
@@ -122,8 +125,15 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
     this.selectMetadataId = db.prepare('SELECT id FROM stream_metadata WHERE digest = ?').pluck();
     this.insertEvent = db.prepare(
       `INSERT INTO events (event_id, metadata_id, feature, action, publisher, event_ms, received_ms, event)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.upsertMinute = db.prepare(
+      `INSERT INTO event_minutes (minute_ms, metadata_id, feature, action, events, last_ms, last_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (minute_ms, metadata_id, feature, action) DO UPDATE SET
+         events = events + excluded.events, last_ms = max(last_ms, excluded.last_ms), last_seq = max(last_seq, excluded.last_seq)`,
+    );
+    this.keys = createEventKeys(db);
     this.insertRejected = db.prepare(
       `INSERT INTO rejected_events (event_id, metadata_id, feature, action, publisher, reason, received_ms, event)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -171,11 +181,18 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
       const newMetadataIds = new Map<string, number>();
       let outcomes: WriteOutcome[][];
       try {
-        outcomes = this.db.transaction(() => group.map((w) => this.insertBatch(w.batch, newMetadataIds)))();
+        outcomes = this.db.transaction(() => {
+          const minutes = new Map<string, MinuteRollup>();
+          const result = group.map((w) => this.insertBatch(w.batch, newMetadataIds, minutes));
+          for (const m of minutes.values()) this.upsertMinute.run(m.minuteMs, m.metadataId, m.feature, m.action, m.events, m.lastMs, m.lastSeq);
+          this.keys.merge();
+          return result;
+        })();
       } catch (error) {
         const failure = retryable(`sqlite: ${describeError(error)}`);
         outcomes = group.map((w) => w.batch.entries.map(() => failure));
         newMetadataIds.clear();
+        this.keys.reload();
       }
       for (const [digest, id] of newMetadataIds) this.metadataIds.set(digest, id);
       group.forEach((w, i) => w.resolve(outcomes[i]!));
@@ -192,23 +209,28 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
     return this.pending.splice(0, count);
   }
 
-  private insertBatch(batch: WriteBatch, newMetadataIds: Map<string, number>): WriteOutcome[] {
+  private insertBatch(batch: WriteBatch, newMetadataIds: Map<string, number>, minutes: Map<string, MinuteRollup>): WriteOutcome[] {
     const metadataId = this.metadataIdFor(batch.origin, newMetadataIds);
     const receivedMs = Date.now();
+    const minuteMs = receivedMs - (receivedMs % 60_000);
     const publisher = batch.origin.publisher;
     return batch.entries.map((entry) => {
       if (entry.kind === 'event') {
-        const { changes } = this.insertEvent.run(
-          entry.id,
-          metadataId,
-          entry.feature,
-          entry.action,
-          publisher,
-          entry.timestampMs,
-          receivedMs,
-          asBuffer(entry.bytes),
+        if (this.keys.has(entry.timestampMs, entry.id)) return DUPLICATE;
+        const seq = Number(
+          this.insertEvent.run(entry.id, metadataId, entry.feature, entry.action, publisher, entry.timestampMs, receivedMs, asBuffer(entry.bytes))
+            .lastInsertRowid,
         );
-        return changes === 1 ? STORED : DUPLICATE;
+        this.keys.add(entry.timestampMs, entry.id, seq);
+        const rollupKey = `${minuteMs}\u0000${metadataId}\u0000${entry.feature}\u0000${entry.action}`;
+        const rollup = minutes.get(rollupKey);
+        if (rollup === undefined) {
+          minutes.set(rollupKey, { minuteMs, metadataId, feature: entry.feature, action: entry.action, events: 1, lastMs: receivedMs, lastSeq: seq });
+        } else {
+          rollup.events++;
+          rollup.lastSeq = seq;
+        }
+        return STORED;
       }
       this.insertRejected.run(
         entry.id,
@@ -238,6 +260,17 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
     newMetadataIds.set(origin.metadataDigest, id);
     return id;
   }
+}
+
+/** Events of one (metadata, feature, action) stored in one commit, for event_minutes. */
+interface MinuteRollup {
+  minuteMs: number;
+  metadataId: number;
+  feature: string;
+  action: string;
+  events: number;
+  lastMs: number;
+  lastSeq: number;
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

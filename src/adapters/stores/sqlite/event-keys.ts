@@ -1,0 +1,191 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Exact deduplication for the SQLite store without a random write into a big
+ * B-tree for every event.
+ *
+ * An event's key is (event time in ms, id): a re-sent event carries its
+ * original timestamp, so it can only be a duplicate of an event of the same
+ * millisecond. Keys of recent rows live in memory (a compact hash table of a
+ * 53-bit hash -> row seq); in bulk, and sorted, they move into `event_keys`, a
+ * table ordered by event time, where new keys land near its end instead of all
+ * over it. A UNIQUE index on random ids did the opposite: every commit dirtied
+ * pages across the whole index, and WAL writes whole pages, so the cost per
+ * event grew with the store.
+ *
+ * Exact: a hash match is only a candidate, confirmed against the row's stored
+ * id and time. Restart-safe: `store_meta.keys_through_seq` says which rows are
+ * in `event_keys`; the rows after it are read back into memory at open.
+ */
+export interface EventKeys {
+  /** Whether (eventMs, id) is stored, in this transaction or before. */
+  has(eventMs: number, id: string): boolean;
+  /** Records the key of a row just inserted (inside the same transaction). */
+  add(eventMs: number, id: string, seq: number): void;
+  /** Moves one slice of keys to `event_keys`; call inside a write transaction after the batch. */
+  merge(): void;
+  /** After a failed transaction: forget what it added, by reading the committed state back. */
+  reload(): void;
+}
+
+/** Keys kept in memory before a generation is frozen and merged (a table is ~32 bytes a slot, 8 slots a key). */
+const GENERATION_SIZE = 1 << 16;
+/**
+ * Keys moved to `event_keys` per commit while a frozen generation is merged:
+ * at least this, and twice what the commit added, so the merge always
+ * finishes before the next generation fills.
+ */
+const MERGE_SLICE = 8192;
+
+export function createEventKeys(db: Database): EventKeys {
+  const rowById = db.prepare('SELECT event_id AS id, event_ms AS eventMs FROM events WHERE seq = ?');
+  const coldCandidates = db.prepare('SELECT seq FROM event_keys WHERE event_ms = ? AND id_hash = ?').pluck();
+  const insertKey = db.prepare('INSERT OR IGNORE INTO event_keys (event_ms, id_hash, seq) VALUES (?, ?, ?)');
+  const setThrough = db.prepare(`INSERT INTO store_meta (key, value) VALUES ('keys_through_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`);
+
+  let active: HashTable;
+  let addedSinceMerge = 0;
+  let frozen: { table: HashTable; sorted: KeyRow[]; next: number; throughSeq: number } | undefined;
+  /** Newest event time in `event_keys`: younger events need no look there. */
+  let coldMaxEventMs: number;
+
+  const confirm = (seq: number, eventMs: number, id: string): boolean => {
+    const row = rowById.get(seq) as { id: string; eventMs: number } | undefined;
+    return row !== undefined && row.eventMs === eventMs && row.id === id;
+  };
+
+  const load = (): void => {
+    frozen = undefined;
+    addedSinceMerge = 0;
+    coldMaxEventMs = (db.prepare('SELECT max(event_ms) FROM event_keys').pluck().get() as number | null) ?? -Infinity;
+    const through = (db.prepare(`SELECT value FROM store_meta WHERE key = 'keys_through_seq'`).pluck().get() as number | undefined) ?? 0;
+    const pending = db.prepare('SELECT count(*) FROM events WHERE seq > ?').pluck().get(through) as number;
+    active = new HashTable(tableCapacity(pending));
+    const recent = db.prepare('SELECT seq, event_id AS id, event_ms AS eventMs FROM events WHERE seq > ?').iterate(through) as Iterable<{ seq: number; id: string; eventMs: number }>;
+    for (const row of recent) active.add(keyHash(row.eventMs, idHash(row.id)), row.seq, row.eventMs, idHash(row.id));
+  };
+  load();
+
+  return {
+    has(eventMs, id) {
+      const hash = idHash(id);
+      const key = keyHash(eventMs, hash);
+      if (active.find(key, (seq) => confirm(seq, eventMs, id))) return true;
+      if (frozen?.table.find(key, (seq) => confirm(seq, eventMs, id))) return true;
+      if (eventMs > coldMaxEventMs) return false;
+      for (const seq of coldCandidates.iterate(eventMs, hash) as Iterable<number>) {
+        if (confirm(seq, eventMs, id)) return true;
+      }
+      return false;
+    },
+    add(eventMs, id, seq) {
+      const hash = idHash(id);
+      active.add(keyHash(eventMs, hash), seq, eventMs, hash);
+      addedSinceMerge++;
+    },
+    merge() {
+      if (frozen === undefined && active.size >= GENERATION_SIZE) {
+        const sorted = active.rows().sort((a, b) => a.eventMs - b.eventMs || a.idHash - b.idHash || a.seq - b.seq);
+        frozen = { table: active, sorted, next: 0, throughSeq: sorted.reduce((max, r) => Math.max(max, r.seq), 0) };
+        active = new HashTable(tableCapacity(0));
+      }
+      const slice = Math.max(MERGE_SLICE, 2 * addedSinceMerge);
+      addedSinceMerge = 0;
+      if (frozen === undefined) return;
+      const end = Math.min(frozen.sorted.length, frozen.next + slice);
+      for (let i = frozen.next; i < end; i++) {
+        const row = frozen.sorted[i]!;
+        insertKey.run(row.eventMs, row.idHash, row.seq);
+        if (row.eventMs > coldMaxEventMs) coldMaxEventMs = row.eventMs;
+      }
+      frozen.next = end;
+      if (end === frozen.sorted.length) {
+        // Every key of the generation is in event_keys: a restart reads back only later rows.
+        setThrough.run(frozen.throughSeq);
+        frozen = undefined;
+      }
+    },
+    reload: load,
+  };
+}
+
+/** A power of two with room for a generation (and what a restart reads back) at most 1/4 full. */
+function tableCapacity(keys: number): number {
+  let capacity = 1024;
+  while (capacity < 4 * Math.max(keys, GENERATION_SIZE * 2)) capacity *= 2;
+  return capacity;
+}
+
+interface KeyRow {
+  eventMs: number;
+  idHash: number;
+  seq: number;
+}
+
+/**
+ * Open addressing over typed arrays (linear probing; equal keys may repeat, a
+ * lookup visits them all): ~40 bytes a key, no object per key for the GC.
+ */
+class HashTable {
+  private readonly keys: Float64Array;
+  private readonly seqs: Float64Array;
+  private readonly times: Float64Array;
+  private readonly hashes: Float64Array;
+  private readonly mask: number;
+  size = 0;
+
+  constructor(capacity: number) {
+    // Capacity is a power of two and never more than half full (merges keep it so).
+    this.keys = new Float64Array(capacity).fill(-1);
+    this.seqs = new Float64Array(capacity);
+    this.times = new Float64Array(capacity);
+    this.hashes = new Float64Array(capacity);
+    this.mask = capacity - 1;
+  }
+
+  add(key: number, seq: number, eventMs: number, idHash: number): void {
+    if (this.size * 2 >= this.keys.length) throw new Error('event key table is full');
+    let slot = key & this.mask;
+    while (this.keys[slot] !== -1) slot = (slot + 1) & this.mask;
+    this.keys[slot] = key;
+    this.seqs[slot] = seq;
+    this.times[slot] = eventMs;
+    this.hashes[slot] = idHash;
+    this.size++;
+  }
+
+  find(key: number, matches: (seq: number) => boolean): boolean {
+    for (let slot = key & this.mask; this.keys[slot] !== -1; slot = (slot + 1) & this.mask) {
+      if (this.keys[slot] === key && matches(this.seqs[slot]!)) return true;
+    }
+    return false;
+  }
+
+  rows(): KeyRow[] {
+    const rows: KeyRow[] = [];
+    for (let slot = 0; slot < this.keys.length; slot++) {
+      if (this.keys[slot] !== -1) rows.push({ eventMs: this.times[slot]!, idHash: this.hashes[slot]!, seq: this.seqs[slot]! });
+    }
+    return rows;
+  }
+}
+
+/** cyrb53: a fast 53-bit string hash (public domain); stable across runs, so stored hashes stay valid. */
+export function idHash(id: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < id.length; i++) {
+    const ch = id.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** The in-memory key of (eventMs, id): a non-negative 31-bit mix, for the table's slot. */
+function keyHash(eventMs: number, hash: number): number {
+  return (Math.imul((hash >>> 0) ^ Math.imul(eventMs | 0, 0x9e3779b1), 0x85ebca6b) ^ ((hash / 4294967296) | 0)) >>> 1;
+}
+
