@@ -91,10 +91,10 @@ export const http1Case: fc.Arbitrary<Http1Case> = fc.record({
  * nor a closed connection within `deadlineMs` (a hang). A case we cut short
  * ourselves has nothing to check.
  */
-export function runHttp1Case(address: string, c: Http1Case, deadlineMs: number): Promise<string | undefined> {
+export function runHttp1Case(address: string, c: Http1Case, deadlineMs: number, localAddress?: string): Promise<string | undefined> {
   const { host, port } = parseHostPort(address);
   return new Promise((resolve) => {
-    const socket = connectTcp({ host, port });
+    const socket = connectTcp({ host, port, ...(localAddress ? { localAddress } : {}) });
     let answer = '';
     let settled = false;
     const done = (failure: string | undefined): void => {
