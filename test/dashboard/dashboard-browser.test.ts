@@ -141,4 +141,28 @@ describe('dashboard in Chromium', () => {
     await page.locator('input[name=secret]').waitFor();
     assert.equal(await page.evaluate(async () => (await fetch('/api/overview')).status), 401, 'signed out');
   });
+
+  it('runs under its Content-Security-Policy: no violation on any page, framing refused', async (t) => {
+    await using g = await startDashboardGateway();
+    await g.send(asUnlicensed('inst-csp'), [testEvent(), testEvent({ feature: 'Bad Feature' })]);
+    const page = await openPage(t, `${g.baseUrl}/`);
+    if (!page) return;
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+    });
+    page.on('pageerror', (error) => violations.push(error.message));
+    for (const name of ['overview', 'tail', 'instances', 'rejected']) {
+      await page.goto(`${g.baseUrl}/#/${name}`);
+      await page.reload();
+      await page.locator('main h1').waitFor();
+    }
+    await textOf(page, '[data-testid=nav-overview]', (s) => s !== '');
+    await page.goto(`${g.baseUrl}/#/overview`);
+    await page.locator('[data-testid=volume-chart] canvas').first().waitFor({ timeout: 10_000 });
+    assert.deepEqual(violations, []);
+    // A page elsewhere cannot frame the dashboard (clickjacking).
+    const response = await page.request.get(`${g.baseUrl}/`);
+    assert.match(response.headers()['content-security-policy'] ?? '', /frame-ancestors 'none'/);
+  });
 });
