@@ -7,6 +7,7 @@ import { createGatewayMetrics } from './adapters/http/gateway-metrics.js';
 import { createHttpHandler } from './adapters/http/http-handler.js';
 import { createHostCheck } from './adapters/http/host-allowlist.js';
 import { createSecretGuard } from './adapters/http/secret-guard.js';
+import { createReadiness } from './adapters/http/readiness.js';
 import { startDashboard } from './adapters/http/dashboard/start-dashboard.js';
 import { createGatewayListener } from './adapters/net/gateway-listener.js';
 import { limitConnections } from './adapters/net/connection-limits.js';
@@ -24,6 +25,7 @@ import { createLogObserver } from './adapters/logging/log-observer.js';
 import { startupSummary } from './adapters/logging/startup-summary.js';
 import { silentLogger, type Logger } from './logger.js';
 import { VERSION } from './version.js';
+import { TelemeteryGatewayService } from './gen/telemetrygateway/v1/telemetrygateway_pb.js';
 
 export interface GatewayOverrides {
   logger?: Logger;
@@ -94,6 +96,17 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
     maxMessageBytes: config.maxMessageBytes,
   });
   const injector = createGatewayInjector(grpcServer, config.handshakeTimeoutMs, logger);
+  // Store writable and not draining: /-/readyz, and the gRPC health status (NOT_SERVING otherwise).
+  const readiness = createReadiness({
+    store,
+    draining: draining.signal,
+    onChange: (state) => {
+      const status = state.ready ? 'SERVING' : 'NOT_SERVING';
+      health.setStatus('', status);
+      health.setStatus(TelemeteryGatewayService.typeName, status);
+      if (!state.ready && state.reason !== 'draining') logger.warn({ reason: state.reason }, 'not ready: gRPC health NOT_SERVING');
+    },
+  });
   const httpServer = createHttpServer(
     createHttpHandler({
       version: VERSION,
@@ -103,6 +116,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       metricsPublic: config.metricsPublic,
       hostAllowed: createHostCheck(config.allowedHosts, parseHostPort(config.listen).host),
       dashboard: dashboard?.handler,
+      readiness,
       logger,
     }),
   );
@@ -128,6 +142,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
     // Nothing may keep the process alive after a failed start (a SQLite thread, a pool, timers).
     grpcServer.forceShutdown();
     injector.destroy();
+    readiness.close();
     await dashboard?.close();
     await store.close();
     throw error;
@@ -149,6 +164,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       draining.abort();
       await shutdownGrpc(grpcServer, config.shutdownTimeoutMs, logger);
       injector.destroy();
+      readiness.close();
       httpServer.closeAllConnections();
       httpServer.close();
       await dashboard?.close();

@@ -4,6 +4,7 @@ import type { EventStore } from '../../core/store.js';
 import type { Logger } from '../../logger.js';
 import { clientKey } from '../net/client-address.js';
 import type { DashboardHandler } from './dashboard/dashboard-handler.js';
+import type { Readiness } from './readiness.js';
 import { send } from './respond.js';
 import { bearerSecret, type SecretGuard } from './secret-guard.js';
 
@@ -19,6 +20,8 @@ export interface HttpHandlerOptions {
   hostAllowed: (host: string | undefined) => boolean;
   /** The operator dashboard (pages and /api/...); absent when turned off. */
   dashboard?: DashboardHandler;
+  /** Store writable and not draining, for /-/readyz; without it /-/readyz asks the store each time. */
+  readiness?: Readiness;
   /** Unexpected failures are logged here, once each, with the method and path (never headers or bodies). */
   logger: Logger;
 }
@@ -75,6 +78,16 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpRequestListe
     switch (path) {
       case '/-/version':
         return send(res, 200, `${options.version}\n`);
+      case '/-/livez':
+        // The process answers HTTP: nothing else is checked (no store, no secret).
+        return send(res, 200, 'livez: ok\n', { headers: { 'cache-control': 'no-store' } });
+      case '/-/readyz': {
+        // Unauthenticated and cheap: the state is refreshed in the background, not per request.
+        const state = options.readiness ? await options.readiness.state() : await storeReady(options.store);
+        return state.ready
+          ? send(res, 200, 'readyz: ok\n', { headers: { 'cache-control': 'no-store' } })
+          : send(res, 503, `readyz: ${state.reason}\n`, { headers: { 'cache-control': 'no-store' } });
+      }
       case '/-/healthz': {
         if (!guarded(req, res, path)) return;
         const health = await options.store.health();
@@ -95,6 +108,11 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpRequestListe
   return (req, res) => {
     route(req, res).catch((error: unknown) => failRequest(req, res, error, options.logger));
   };
+}
+
+async function storeReady(store: EventStore): Promise<{ ready: true } | { ready: false; reason: string }> {
+  const health = await store.health();
+  return health.ok ? { ready: true } : { ready: false, reason: `store ${store.description} is not writable: ${health.reason}` };
 }
 
 /** The request target as a URL (origin-form or absolute-form), or undefined when it is not one. */
