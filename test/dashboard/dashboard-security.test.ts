@@ -72,7 +72,7 @@ describe('dashboard sessions', () => {
     assert.notEqual(a, b, 'a new id per sign-in, not a function of the secret');
     assert.match(first.headers['set-cookie']!.find((c) => c.startsWith('tgw_dashboard='))!, /HttpOnly; SameSite=Strict; Path=\/; Max-Age|Max-Age=1; HttpOnly; SameSite=Strict/);
 
-    const session = await (await fetch(`${t.baseUrl}/api/session`, { headers: { cookie: a } })).json();
+    const session = (await (await fetch(`${t.baseUrl}/api/session`, { headers: { cookie: a } })).json()) as { csrfToken: string };
     assert.equal(typeof session.csrfToken, 'string');
     assert.equal((await postForm(`${t.baseUrl}/logout`, {}, { cookie: a })).status, 403, 'sign-out without the token is refused');
     assert.equal((await postForm(`${t.baseUrl}/logout`, { csrf: 'forged' }, { cookie: a })).status, 403);
