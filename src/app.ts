@@ -18,6 +18,7 @@ import { loadIdentityPolicy } from './config/identity-policy.js';
 import { parseAllowlistEntry } from './core/privacy/allowlist.js';
 import { gatewayPrivacyPolicy } from './core/privacy/gateway-privacy.js';
 import { combineObservers, type IngestObserver } from './gateway/ingest-observer.js';
+import { createMemoryBudget } from './gateway/memory-budget.js';
 import { createStreamAdmission } from './gateway/stream-admission.js';
 import { createRateLimiter } from './gateway/rate-limiter.js';
 import { defaultBurst } from './core/rate-limit.js';
@@ -81,8 +82,13 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
     store,
     observer,
     policy: () => policy,
-    limits: { maxInFlightPayloads: config.maxInFlightPayloads, idleTimeoutMs: config.streamIdleTimeoutMs },
-    streams: createStreamAdmission(config.maxStreams),
+    limits: { maxInFlightPayloads: config.maxInFlightPayloads, idleTimeoutMs: config.streamIdleTimeoutMs, identifyTimeoutMs: config.identifyTimeoutMs },
+    admission: createStreamAdmission({
+      maxStreams: config.maxStreams,
+      maxUnidentifiedStreams: config.maxUnidentifiedStreams,
+      maxStreamsPerSource: config.maxStreamsPerSource,
+    }),
+    memory: createMemoryBudget(config.memoryBudgetBytes),
     connection: {
       maxStreamsPerConnection: config.maxStreamsPerConnection,
       maxConnectionAgeMs: config.maxConnectionAgeMs,

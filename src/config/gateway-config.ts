@@ -31,6 +31,10 @@ export interface GatewayConfig {
   maxInFlightPayloads: number;
   /** RecordEvents/RecordEvent calls open at once, gateway-wide. */
   maxStreams: number;
+  maxUnidentifiedStreams: number;
+  maxStreamsPerSource: number;
+  identifyTimeoutMs: number;
+  memoryBudgetBytes: number;
   maxStreamsPerConnection: number;
   streamIdleTimeoutMs: number;
   maxConnectionAgeMs: number;
@@ -86,7 +90,11 @@ export const GATEWAY_SETTINGS: readonly Setting[] = [
   { flag: 'tls-client-ca', kind: 'string', valueName: 'file', description: 'PEM CA: require client certificates it signed (mutual TLS; needs --tls-cert)' },
   { flag: 'max-message-bytes', kind: 'integer', valueName: 'n', defaultValue: 16 * 1024 * 1024, description: 'largest gRPC message accepted or sent' },
   { flag: 'max-in-flight-payloads', kind: 'integer', valueName: 'n', defaultValue: 8, description: 'payloads of one stream written at once; reading pauses beyond it' },
-  { flag: 'max-streams', kind: 'integer', valueName: 'n', defaultValue: 1000, description: 'calls open at once across all connections; more are refused with RESOURCE_EXHAUSTED' },
+  { flag: 'max-streams', kind: 'integer', valueName: 'n', defaultValue: 1000, description: 'identified calls open at once across all connections; more are refused with RESOURCE_EXHAUSTED' },
+  { flag: 'max-unidentified-streams', kind: 'integer', valueName: 'n', defaultValue: 100, description: 'calls open at once that have not sent their metadata yet (a budget of their own, so they cannot take the slots of identified instances)' },
+  { flag: 'max-streams-per-source', kind: 'integer', valueName: 'n', defaultValue: 64, description: 'identified calls open at once per instance, license or service' },
+  { flag: 'identify-timeout-ms', kind: 'integer', valueName: 'ms', defaultValue: 10_000, description: 'a stream must send its metadata within this long or ends DEADLINE_EXCEEDED (0: no limit)' },
+  { flag: 'memory-budget-bytes', kind: 'integer', valueName: 'n', defaultValue: 128 * 1024 * 1024, description: 'request bytes read and not yet answered, all streams together; reading pauses beyond it (HTTP/2 flow control holds clients)' },
   { flag: 'max-streams-per-connection', kind: 'integer', valueName: 'n', defaultValue: 100, description: 'calls one HTTP/2 connection may have open (SETTINGS_MAX_CONCURRENT_STREAMS)' },
   { flag: 'stream-idle-timeout-ms', kind: 'integer', valueName: 'ms', defaultValue: 120_000, description: 'a stream that sends nothing for this long is ended DEADLINE_EXCEEDED (0: never)' },
   { flag: 'max-connection-age-ms', kind: 'integer', valueName: 'ms', defaultValue: 1_800_000, description: 'close connections after about this long (+/-10% jitter) so clients rebalance across replicas (0: never)' },
@@ -132,6 +140,10 @@ export function toGatewayConfig(values: SettingValues): GatewayConfig {
     maxMessageBytes: values.maxMessageBytes as number,
     maxInFlightPayloads: values.maxInFlightPayloads as number,
     maxStreams: values.maxStreams as number,
+    maxUnidentifiedStreams: values.maxUnidentifiedStreams as number,
+    maxStreamsPerSource: values.maxStreamsPerSource as number,
+    identifyTimeoutMs: values.identifyTimeoutMs as number,
+    memoryBudgetBytes: values.memoryBudgetBytes as number,
     maxStreamsPerConnection: values.maxStreamsPerConnection as number,
     streamIdleTimeoutMs: values.streamIdleTimeoutMs as number,
     maxConnectionAgeMs: values.maxConnectionAgeMs as number,
@@ -160,6 +172,9 @@ export function toGatewayConfig(values: SettingValues): GatewayConfig {
   config.trustedSources.forEach((entry) => parseTrustedSource(entry));
   if (config.maxInFlightPayloads < 1) throw new Error('--max-in-flight-payloads must be at least 1');
   if (config.maxStreams < 1 || config.maxStreamsPerConnection < 1) throw new Error('--max-streams and --max-streams-per-connection must be at least 1');
+  if (config.maxUnidentifiedStreams < 1 || config.maxStreamsPerSource < 1) throw new Error('--max-unidentified-streams and --max-streams-per-source must be at least 1');
+  if (config.identifyTimeoutMs < 0) throw new Error('--identify-timeout-ms must be 0 or more');
+  if (config.memoryBudgetBytes < 1024 * 1024) throw new Error('--memory-budget-bytes must be at least 1048576 (1 MiB)');
   if (config.maxMessageBytes < 1024) throw new Error('--max-message-bytes must be at least 1024');
   if (config.maxMetadataBytes < 1024) throw new Error('--max-metadata-bytes must be at least 1024');
   for (const [flag, ms] of [['handshake-timeout-ms', config.handshakeTimeoutMs], ['http-headers-timeout-ms', config.httpHeadersTimeoutMs], ['http-request-timeout-ms', config.httpRequestTimeoutMs], ['dashboard-session-ttl-ms', config.dashboardSessionTtlMs]] as const) {

@@ -1,94 +1,209 @@
+import { sourceKey } from '../core/source-identity.js';
 import { Code, GatewayError } from '../core/status.js';
 import { advanceSession, INITIAL_SESSION, type CallContext, type IncomingRequest } from '../core/stream-session.js';
+import type { MemoryBudget } from './memory-budget.js';
 import { recordPayload, type IngestDeps } from './record-payload.js';
+import type { StreamAdmission } from './stream-admission.js';
 
 export interface StreamLimits {
   /** Payloads of one stream being written at once; reading pauses beyond it. */
   maxInFlightPayloads: number;
   /** A stream that sends nothing for this long is ended (0: never), freeing its slot. */
   idleTimeoutMs: number;
+  /** A stream must identify itself (send its metadata) within this long (0: no limit). */
+  identifyTimeoutMs: number;
+}
+
+export interface RecordEventsOptions extends IngestDeps {
+  limits: StreamLimits;
+  /** Slots for unidentified and identified streams; the handler moves its stream from one to the other. */
+  admission: StreamAdmission;
+  /** Request bytes in flight, gateway-wide; reading pauses while it is spent. */
+  memory: MemoryBudget;
+  /** Aborted when the gateway starts shutting down: open streams stop reading and end UNAVAILABLE. */
+  draining?: AbortSignal;
+}
+
+/** One incoming request with its size on the wire (what the memory budget counts). */
+export interface SizedRequest {
+  request: IncomingRequest;
+  bytes: number;
 }
 
 const streamIdle = (ms: number): GatewayError =>
-  new GatewayError(Code.DEADLINE_EXCEEDED, `stream idle for more than ${ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}; open a new stream to send more`);
+  new GatewayError(Code.DEADLINE_EXCEEDED, `stream idle for more than ${formatMs(ms)}; open a new stream to send more`);
+const notIdentified = (ms: number): GatewayError =>
+  new GatewayError(Code.DEADLINE_EXCEEDED, `no metadata within ${formatMs(ms)} of opening the stream`);
+const EVICTED = (): GatewayError =>
+  new GatewayError(Code.RESOURCE_EXHAUSTED, 'too many streams waiting to identify; this one waited longest without sending metadata');
+const formatMs = (ms: number): string => (ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
 
 /** How a stream ends when the gateway drains: the client retries what was not acknowledged elsewhere. */
 export const SHUTTING_DOWN = (): GatewayError => new GatewayError(Code.UNAVAILABLE, 'gateway is shutting down');
 
 /**
- * Serves one RecordEvents stream: applies the session rules to each request,
- * records payloads (several may be in the store at once) and answers each with
- * its acknowledged ids, strictly in arrival order. Responses go out as soon as
- * they are ready, independent of reading, so a client that waits for an answer
- * before sending more never deadlocks. Resolves when the client has half-closed
- * and every answer is sent; rejects with the GatewayError that ends the stream,
- * after the answers to earlier payloads have been sent.
+ * Serves one RecordEvents stream, shaped like a connect-es bidi handler: the
+ * requests in, the acknowledgements out, nothing of gRPC. Applies the session
+ * rules to each request, records payloads (several may be in the store at
+ * once) and yields each payload's acknowledged ids strictly in arrival order,
+ * as soon as they are ready, while reading goes on, so a client that waits for
+ * an answer before sending more never deadlocks.
  *
- * When `draining` aborts (shutdown), reading stops: payloads already read are
- * finished and answered, then the stream ends UNAVAILABLE so the client sends
- * the rest to another replica or after the restart.
+ * The stream holds an unidentified admission slot until its metadata arrives
+ * (within identifyTimeoutMs), then an identified one for its source. Reading
+ * pauses while maxInFlightPayloads payloads are unanswered or the gateway's
+ * memory budget is spent: the transport's flow control then holds the client.
+ *
+ * Ends when the client has half-closed and every answer is yielded; throws the
+ * GatewayError that ends the stream, after the answers to earlier payloads.
+ * When `draining` aborts, reading stops: payloads already read are finished
+ * and answered, then the stream ends UNAVAILABLE.
  */
-export async function serveRecordEvents(
-  requests: AsyncIterable<IncomingRequest>,
+export async function* serveRecordEvents(
+  requests: AsyncIterable<SizedRequest>,
   call: CallContext,
-  deps: IngestDeps,
-  limits: StreamLimits,
-  respond: (succeededEvents: string[]) => Promise<void>,
-  draining?: AbortSignal,
-): Promise<void> {
-  let state = INITIAL_SESSION;
-  let answered: Promise<void> = Promise.resolve();
-  const inFlight: Promise<void>[] = [];
-  try {
-    for await (const request of readUntil(requests, draining, limits.idleTimeoutMs)) {
-      const next = advanceSession(state, request, call);
-      state = next.state;
-      if (next.action.kind === 'identified' && state.phase === 'open') deps.observer.streamIdentified(state.origin);
-      if (next.action.kind !== 'record' || state.phase !== 'open') continue;
+  options: RecordEventsOptions,
+): AsyncGenerator<string[]> {
+  const { limits, admission, memory, draining } = options;
+  const ticket = admission.admitUnidentified();
+  /** The source whose identified slot the stream holds, once it has one. */
+  const held: { source?: string } = {};
+  const answers: Promise<string[]>[] = [];
+  let reading = true;
+  let readError: unknown;
+  let wake: (() => void) | undefined;
+  let unanswered: (() => void) | undefined;
+  const notify = (): void => {
+    wake?.();
+    wake = undefined;
+  };
 
-      const succeeded = recordPayload(deps, state.origin, next.action.events);
-      answered = answered.then(async () => respond(await succeeded));
-      answered.catch(() => {}); // awaited below; this only marks it handled
-      inFlight.push(answered);
-      if (inFlight.length >= limits.maxInFlightPayloads) await inFlight.shift();
+  let closed = false;
+  const read = async (): Promise<void> => {
+    let state = INITIAL_SESSION;
+    // Until the metadata arrives the stream holds a slot of the small unidentified budget.
+    // Ended unless identified in time, or when a newer stream evicts it from that budget.
+    const identifyDeadline = new AbortController();
+    let whyEnded = notIdentified(limits.identifyTimeoutMs);
+    const identifyTimer = limits.identifyTimeoutMs > 0 ? setTimeout(() => identifyDeadline.abort(), limits.identifyTimeoutMs) : undefined;
+    const onEvicted = (): void => {
+      whyEnded = EVICTED();
+      identifyDeadline.abort();
+    };
+    ticket.evicted.addEventListener('abort', onEvicted, { once: true });
+    let identifying = true;
+    const deadline = { signal: identifyDeadline.signal, error: () => whyEnded, applies: () => identifying };
+    try {
+      for await (const { request, bytes } of readUntil(requests, draining, limits.idleTimeoutMs, deadline)) {
+        const next = advanceSession(state, request, call);
+        state = next.state;
+        if (next.action.kind === 'identified' && state.phase === 'open') {
+          clearTimeout(identifyTimer);
+          ticket.evicted.removeEventListener('abort', onEvicted);
+          identifying = false;
+          const source = sourceKey(state.origin.source);
+          admission.identify(ticket, source);
+          held.source = source;
+          options.observer.streamIdentified(state.origin);
+        }
+        if (next.action.kind !== 'record' || state.phase !== 'open') continue;
+
+        const release = await memory.acquire(bytes);
+        if (closed) {
+          release();
+          return;
+        }
+        const answer = recordPayload(options, state.origin, next.action.events).finally(release);
+        answer.catch(() => {}); // yielded (and so awaited) below; this only marks it handled
+        answers.push(answer);
+        notify();
+        while (answers.length >= limits.maxInFlightPayloads && !closed) await new Promise<void>((resolve) => (unanswered = resolve));
+        if (closed) return;
+      }
+    } finally {
+      clearTimeout(identifyTimer);
+      ticket.evicted.removeEventListener('abort', onEvicted);
     }
-  } finally {
+  };
+  const reader = read().then(
+    () => {
+      reading = false;
+      notify();
+    },
+    (error: unknown) => {
+      reading = false;
+      readError = error;
+      notify();
+    },
+  );
+
+  try {
+    for (;;) {
+      const answer = answers[0];
+      if (answer !== undefined) {
+        const ids = await answer;
+        answers.shift();
+        unanswered?.();
+        unanswered = undefined;
+        yield ids;
+        continue;
+      }
+      if (!reading) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+    await reader;
     // Earlier payloads are answered even when a later request ends the stream.
-    await answered.catch(() => {});
+    if (readError !== undefined) throw readError;
+    if (draining?.aborted) throw SHUTTING_DOWN();
+  } finally {
+    // The consumer may stop early (client gone): stop reading too.
+    closed = true;
+    unanswered?.();
+    if (held.source !== undefined) admission.releaseIdentified(held.source);
+    else admission.releaseUnidentified(ticket);
   }
-  await answered;
-  if (draining?.aborted) throw SHUTTING_DOWN();
 }
 
 /**
- * Yields from `source` until `draining` aborts (ending quietly), or until no
- * request arrives within `idleTimeoutMs` (throwing), without waiting for a
- * pending read to finish.
+ * Yields from `source` until `draining` aborts (ending quietly), until no
+ * request arrives within `idleTimeoutMs`, or until `deadline` aborts (both
+ * throwing), without waiting for a pending read to finish. One timer per
+ * stream, re-armed per request.
  */
-async function* readUntil<T>(source: AsyncIterable<T>, draining: AbortSignal | undefined, idleTimeoutMs: number): AsyncGenerator<T> {
+async function* readUntil<T>(
+  source: AsyncIterable<T>,
+  draining: AbortSignal | undefined,
+  idleTimeoutMs: number,
+  deadline: { signal: AbortSignal; error: () => GatewayError; applies: () => boolean },
+): AsyncGenerator<T> {
   if (draining?.aborted) return;
   const iterator = source[Symbol.asyncIterator]();
-  let onAbort = (): void => {};
-  const aborted = new Promise<IteratorResult<T>>((resolve) => {
-    onAbort = () => resolve({ done: true, value: undefined });
-  });
-  draining?.addEventListener('abort', onAbort, { once: true });
-  let idleTimer: NodeJS.Timeout | undefined;
+  let interrupt: (result: IteratorResult<T> | GatewayError) => void = () => {};
+  const onDrain = (): void => interrupt({ done: true, value: undefined });
+  const onDeadline = (): void => {
+    if (deadline.applies()) interrupt(deadline.error());
+  };
+  draining?.addEventListener('abort', onDrain, { once: true });
+  deadline.signal.addEventListener('abort', onDeadline, { once: true });
+  let timer: NodeJS.Timeout | undefined;
   try {
     for (;;) {
-      const racers = [iterator.next(), aborted];
-      if (idleTimeoutMs > 0) {
-        racers.push(new Promise<never>((_, reject) => (idleTimer = setTimeout(() => reject(streamIdle(idleTimeoutMs)), idleTimeoutMs))));
-      }
-      const next = await Promise.race(racers);
-      clearTimeout(idleTimer);
+      if (deadline.signal.aborted && deadline.applies()) throw deadline.error();
+      const interrupted = new Promise<IteratorResult<T> | GatewayError>((resolve) => (interrupt = resolve));
+      if (idleTimeoutMs > 0) timer = setTimeout(() => interrupt(streamIdle(idleTimeoutMs)), idleTimeoutMs);
+      const next = await Promise.race([iterator.next(), interrupted]);
+      clearTimeout(timer);
+      if (next instanceof GatewayError) throw next;
       if (next.done) return;
       yield next.value;
       if (draining?.aborted) return;
     }
   } finally {
-    clearTimeout(idleTimer);
+    clearTimeout(timer);
+    // Not awaited: a read may be pending; the transport ends it when the call goes.
+    void iterator.return?.();
     // One listener per stream on a gateway-wide signal: release it when the stream ends.
-    draining?.removeEventListener('abort', onAbort);
+    draining?.removeEventListener('abort', onDrain);
+    deadline.signal.removeEventListener('abort', onDeadline);
   }
 }

@@ -37,6 +37,43 @@ describe('limits', () => {
     await results[1];
   });
 
+  it('streams that never identify cannot lock instances out: their own small budget, and a deadline', async () => {
+    await using t = await startTestGateway({ maxStreams: 4, maxUnidentifiedStreams: 3, identifyTimeoutMs: 400 });
+    const client = t.client();
+    // Before: each took a slot of --max-streams until the idle timeout, so 4 silent streams locked everyone out.
+    const silent = Array.from({ length: 6 }, () => {
+      const call = client.openRecordEvents();
+      return collect(call);
+    });
+    const event = testEvent();
+    const instance = await exchange(client.openRecordEvents(), [metadataRequest(unlicensed()), eventsRequest([event])]);
+    assert.equal(instance.code, status.OK, instance.details);
+    assert.deepEqual(instance.responses, [[event.id]]);
+    const codes = (await Promise.all(silent)).map((r) => r.code).sort();
+    // Newer silent streams evicted older ones; at most 3 lasted until their deadline.
+    assert.ok(codes.filter((c) => c === status.DEADLINE_EXCEEDED).length <= 3, String(codes));
+    assert.ok(codes.every((c) => c === status.DEADLINE_EXCEEDED || c === status.RESOURCE_EXHAUSTED), String(codes));
+    assert.ok(codes.includes(status.DEADLINE_EXCEEDED) && codes.includes(status.RESOURCE_EXHAUSTED), String(codes));
+    const later = await exchange(client.openRecordEvents(), [metadataRequest(unlicensed()), eventsRequest([testEvent()])]);
+    assert.equal(later.code, status.OK, later.details);
+  });
+
+  it('more concurrent streams from one source than --max-streams-per-source are refused; other sources are not', async () => {
+    await using t = await startTestGateway({ maxStreamsPerSource: 1 });
+    const client = t.client();
+    const first = client.openRecordEvents();
+    const firstResult = collect(first);
+    first.write(metadataRequest(unlicensed('busy')));
+    first.write(eventsRequest([testEvent()]));
+    await nextResponse(first);
+    const refused = await exchange(client.openRecordEvents(), [metadataRequest(unlicensed('busy'))]);
+    assert.deepEqual([refused.code, refused.details], [status.RESOURCE_EXHAUSTED, 'too many concurrent streams from this source (limit 1); retry later']);
+    const other = await exchange(client.openRecordEvents(), [metadataRequest(unlicensed('quiet')), eventsRequest([testEvent()])]);
+    assert.equal(other.code, status.OK);
+    first.end();
+    assert.equal((await firstResult).code, status.OK);
+  });
+
   it('a stream idle for longer than --stream-idle-timeout-ms is ended DEADLINE_EXCEEDED, its answers sent', async () => {
     await using t = await startTestGateway({ streamIdleTimeoutMs: 300 });
     const call = t.client().openRecordEvents();

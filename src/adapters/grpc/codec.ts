@@ -3,6 +3,7 @@ import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { frameRequest } from '../../core/wire/frame-request.js';
 import type { IncomingRequest } from '../../core/stream-session.js';
 import type { IncomingUnaryRequest } from '../../gateway/record-event.js';
+import type { SizedRequest } from '../../gateway/record-events.js';
 import {
   EventSchema,
   RecordEventRequestSchema,
@@ -61,6 +62,10 @@ const REQUEST_MESSAGE_FIELDS = [1, 2];
  * would end the call INTERNAL at once). The reason names what is wrong, never
  * the bytes.
  */
+export function decodeSizedRecordEventsRequest(bytes: Buffer): SizedRequest {
+  return { request: decodeRecordEventsRequest(bytes), bytes: bytes.length };
+}
+
 export function decodeRecordEventsRequest(bytes: Buffer): IncomingRequest {
   const framed = frameRequest(bytes);
   if (framed !== undefined) {

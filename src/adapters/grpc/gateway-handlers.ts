@@ -1,42 +1,33 @@
-import { once } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import type { ServerDuplexStream, ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { IdentityPolicy } from '../../core/identity/identify.js';
 import { Code, GatewayError } from '../../core/status.js';
-import type { CallContext, IncomingRequest } from '../../core/stream-session.js';
+import type { CallContext } from '../../core/stream-session.js';
 import type { IncomingUnaryRequest } from '../../gateway/record-event.js';
 import { serveRecordEvent } from '../../gateway/record-event.js';
-import { serveRecordEvents, type StreamLimits } from '../../gateway/record-events.js';
-import type { IngestDeps } from '../../gateway/record-payload.js';
-import type { StreamAdmission } from '../../gateway/stream-admission.js';
+import { serveRecordEvents, type RecordEventsOptions, type SizedRequest } from '../../gateway/record-events.js';
+import { dropWritesOnceEnded, limitReadAhead } from './grpc-internals.js';
 import type { Logger } from '../../logger.js';
 import { readMessages } from './read-messages.js';
 import { statusCodeOf, toServiceError } from './status.js';
 
-export interface GatewayHandlerOptions extends IngestDeps {
+export interface GatewayHandlerOptions extends RecordEventsOptions {
   policy: () => IdentityPolicy;
-  limits: StreamLimits;
-  streams: StreamAdmission;
   logger: Logger;
-  /** Aborted when the gateway starts shutting down: open streams stop reading and end UNAVAILABLE. */
-  draining?: AbortSignal;
 }
 
 /** The grpc-js side of the gateway: metadata and status in, core calls, status out. Nothing else. */
 export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedServiceImplementation {
-  const { observer, logger } = options;
+  const { observer, logger, admission } = options;
+  // Every open stream listens for the drain: no warning past Node's default of 10 listeners.
+  if (options.draining) setMaxListeners(0, options.draining);
   const callContext = (metadata: import('@grpc/grpc-js').Metadata): CallContext => ({
     authorization: firstString(metadata.get('authorization')),
     policy: options.policy(),
     now: () => new Date(),
   });
 
-  const recordEvents = (call: ServerDuplexStream<IncomingRequest, string[]>): void => {
-    try {
-      options.streams.admit();
-    } catch (error) {
-      call.emit('error', toServiceError(error));
-      return;
-    }
+  const recordEvents = (call: ServerDuplexStream<SizedRequest, string[]>): void => {
     observer.streamStarted('RecordEvents');
     let cancelled = false;
     call.on('cancelled', () => {
@@ -44,14 +35,12 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
       // Ends the request iteration so the stream's in-flight writes settle and it is released.
       call.destroy();
     });
+    dropWritesOnceEnded(call);
+    limitReadAhead(call);
     // Not a plain `for await` over the call: that destroys it when the client half-closes,
     // before the remaining responses and the status are written.
-    const requests = readMessages<IncomingRequest>(call);
-    skipWritesOnceEnded(call);
-    serveRecordEvents(requests, callContext(call.metadata), options, options.limits, async (ids) => {
-      if (cancelled) throw new GatewayError(Code.CANCELLED, 'client cancelled');
-      if (!call.write(ids)) await drainOrCancel(call);
-    }, options.draining).finally(() => options.streams.release()).then(
+    const responses = serveRecordEvents(readMessages<SizedRequest>(call), callContext(call.metadata), options);
+    pump(responses, call, () => cancelled).then(
       () => {
         observer.streamEnded('RecordEvents', Code.OK);
         call.end();
@@ -69,14 +58,10 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
   };
 
   const recordEvent = (call: ServerUnaryCall<IncomingUnaryRequest, null>, callback: sendUnaryData<null>): void => {
-    try {
-      options.streams.admit();
-    } catch (error) {
-      callback(toServiceError(error));
-      return;
-    }
+    // A unary call holds an unidentified slot while it runs: it is short, and identified inside the core.
+    const ticket = admission.admitUnidentified();
     observer.streamStarted('RecordEvent');
-    serveRecordEvent(call.request, callContext(call.metadata), options).finally(() => options.streams.release()).then(
+    serveRecordEvent(call.request, callContext(call.metadata), options).finally(() => admission.releaseUnidentified(ticket)).then(
       () => {
         observer.streamEnded('RecordEvent', Code.OK);
         callback(null, null);
@@ -93,33 +78,12 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
   return { RecordEvents: recordEvents, RecordEvent: recordEvent } as UntypedServiceImplementation;
 }
 
-/**
- * grpc-js ends a call on its own for an over-size request, and only tells the
- * handler once the status is out. A response written (or still buffered in the
- * call) meanwhile reaches the HTTP/2 stream after its end, and grpc-js then
- * replaces its status with a reset: the client gets no status at all. Drop such
- * late writes instead; the call is over either way.
- */
-function skipWritesOnceEnded(call: ServerDuplexStream<IncomingRequest, string[]>): void {
-  const writable = call as unknown as { _write: (chunk: unknown, encoding: BufferEncoding, done: (error?: Error | null) => void) => void };
-  const write = writable._write.bind(call);
-  writable._write = (chunk, encoding, done) => (endedByGrpc(call) ? done() : write(chunk, encoding, done));
-}
-
-/**
- * Whether grpc-js has already ended the call's HTTP/2 stream on its own (it
- * does for an over-size request) without telling the handler yet. Reaches into
- * grpc-js internals (the call's interceptor chain down to its http2 stream),
- * guarded so a changed layout reads as "not ended".
- */
-function endedByGrpc(call: ServerDuplexStream<IncomingRequest, string[]>): boolean {
-  type Layer = { stream?: { writableEnded?: unknown }; nextCall?: Layer };
-  // The base call holds the stream; interceptors, if any, wrap it as nextCall.
-  let layer = (call as unknown as { call?: Layer }).call;
-  for (let depth = 0; layer !== undefined && depth < 8; depth++, layer = layer.nextCall) {
-    if (layer.stream !== undefined) return layer.stream.writableEnded === true;
+/** Writes each answer to the call, waiting for the call's buffer to drain (or the client to go). */
+async function pump(responses: AsyncIterable<string[]>, call: ServerDuplexStream<SizedRequest, string[]>, cancelled: () => boolean): Promise<void> {
+  for await (const ids of responses) {
+    if (cancelled()) throw new GatewayError(Code.CANCELLED, 'client cancelled');
+    if (!call.write(ids)) await drainOrCancel(call);
   }
-  return false;
 }
 
 function firstString(values: (string | Buffer)[]): string | undefined {
@@ -127,7 +91,7 @@ function firstString(values: (string | Buffer)[]): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-async function drainOrCancel(call: ServerDuplexStream<IncomingRequest, string[]>): Promise<void> {
+async function drainOrCancel(call: ServerDuplexStream<SizedRequest, string[]>): Promise<void> {
   const ac = new AbortController();
   try {
     await Promise.race([once(call, 'drain', { signal: ac.signal }), once(call, 'cancelled', { signal: ac.signal }).then(() => {

@@ -1,10 +1,10 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import type { IncomingRequest } from '../../core/stream-session.js';
+import type { SizedRequest } from '../../gateway/record-events.js';
 import type { IncomingUnaryRequest } from '../../gateway/record-event.js';
 import { TelemeteryGatewayService } from '../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import {
   decodeRecordEventRequest,
-  decodeRecordEventsRequest,
+  decodeSizedRecordEventsRequest,
   encodeRecordEventsResponse,
   EMPTY_RECORD_EVENT_RESPONSE,
 } from './codec.js';
@@ -25,7 +25,7 @@ export const gatewayServiceDefinition = {
     requestStream: true,
     responseStream: true,
     requestSerialize: unsupported,
-    requestDeserialize: decodeRecordEventsRequest,
+    requestDeserialize: decodeSizedRecordEventsRequest,
     responseSerialize: encodeRecordEventsResponse,
     responseDeserialize: unsupported,
     originalName: 'recordEvents',
@@ -41,6 +41,6 @@ export const gatewayServiceDefinition = {
     originalName: 'recordEvent',
   },
 } satisfies ServiceDefinition<{
-  RecordEvents: import('@grpc/grpc-js').handleBidiStreamingCall<IncomingRequest, string[]>;
+  RecordEvents: import('@grpc/grpc-js').handleBidiStreamingCall<SizedRequest, string[]>;
   RecordEvent: import('@grpc/grpc-js').handleUnaryCall<IncomingUnaryRequest, null>;
 }>;

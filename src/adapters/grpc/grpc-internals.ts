@@ -1,0 +1,53 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+
+/**
+ * Every place the gateway reaches into grpc-js internals, in one file. Each
+ * reach is guarded: if a grpc-js upgrade changes the layout, the guard reports
+ * it (test/gateway/grpc-internals.test.ts fails) and the gateway falls back to
+ * plain behaviour instead of breaking. grpc-js is pinned to a tilde range.
+ */
+
+type AnyCall = ServerDuplexStream<unknown, unknown>;
+
+/**
+ * grpc-js ends a call on its own for an over-size request, and only tells the
+ * handler once the status is out. A response written (or still buffered in the
+ * call) meanwhile reaches the HTTP/2 stream after its end, and grpc-js then
+ * replaces its status with a reset: the client gets no status at all. Drop such
+ * late writes instead; the call is over either way. Returns false when the
+ * call's layout was not recognised (nothing patched).
+ */
+export function dropWritesOnceEnded(call: AnyCall): boolean {
+  const writable = call as unknown as { _write?: (chunk: unknown, encoding: BufferEncoding, done: (error?: Error | null) => void) => void };
+  if (typeof writable._write !== 'function' || http2StreamOf(call) === undefined) return false;
+  const write = writable._write.bind(call);
+  writable._write = (chunk, encoding, done) => (http2StreamOf(call)?.writableEnded === true ? done() : write(chunk, encoding, done));
+  return true;
+}
+
+/**
+ * The call's HTTP/2 stream, reached through its interceptor chain (the base
+ * call holds the stream; interceptors, if any, wrap it as nextCall).
+ */
+export function http2StreamOf(call: AnyCall): { writableEnded?: unknown } | undefined {
+  type Layer = { stream?: { writableEnded?: unknown }; nextCall?: Layer };
+  let layer = (call as unknown as { call?: Layer }).call;
+  for (let depth = 0; layer !== undefined && depth < 8; depth++, layer = layer.nextCall) {
+    if (layer.stream !== undefined && typeof layer.stream === 'object') return layer.stream;
+  }
+  return undefined;
+}
+
+/**
+ * grpc-js buffers up to 16 decoded requests per call (Node's object-mode
+ * default) before it pauses the HTTP/2 stream. With requests of up to 16 MiB
+ * that is 256 MiB a stream that no budget sees; one request of read-ahead is
+ * enough, and HTTP/2 flow control holds the rest at the client. Returns false
+ * when the readable state was not found.
+ */
+export function limitReadAhead(call: AnyCall, messages = 1): boolean {
+  const state = (call as unknown as { _readableState?: { highWaterMark?: unknown; objectMode?: unknown } })._readableState;
+  if (state === undefined || typeof state.highWaterMark !== 'number' || state.objectMode !== true) return false;
+  state.highWaterMark = messages;
+  return true;
+}

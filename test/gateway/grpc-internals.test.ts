@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { Client, credentials, Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
+import { dropWritesOnceEnded, http2StreamOf, limitReadAhead } from '../../src/adapters/grpc/grpc-internals.js';
+
+/**
+ * The gateway reaches into grpc-js in one file (grpc-internals.ts), each reach
+ * guarded so a changed layout degrades instead of breaking. This test fails
+ * when a grpc-js upgrade changes what those reaches find, so the upgrade is
+ * looked at rather than silently losing the behaviour.
+ */
+it('grpc-js internals the gateway relies on are where it expects them', async () => {
+  const found = new Promise<{ stream: boolean; patched: boolean; readAhead: boolean; highWaterMark: unknown }>((resolve) => {
+    const server = new Server();
+    const identity = (b: Buffer): Buffer => b;
+    server.addService(
+      { Probe: { path: '/probe.Probe/Probe', requestStream: true, responseStream: true, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
+      {
+        Probe: (call: ServerDuplexStream<Buffer, Buffer>) => {
+          const stream = http2StreamOf(call as ServerDuplexStream<unknown, unknown>);
+          const result = {
+            stream: stream !== undefined && stream.writableEnded === false,
+            patched: dropWritesOnceEnded(call as ServerDuplexStream<unknown, unknown>),
+            readAhead: limitReadAhead(call as ServerDuplexStream<unknown, unknown>),
+            highWaterMark: (call as unknown as { readableHighWaterMark: unknown }).readableHighWaterMark,
+          };
+          call.end();
+          resolve(result);
+          setImmediate(() => server.forceShutdown());
+        },
+      },
+    );
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) => {
+      assert.ifError(error);
+      const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+      const call = client.makeBidiStreamRequest('/probe.Probe/Probe', (b: Buffer) => b, (b: Buffer) => b);
+      call.on('error', () => {});
+      call.on('end', () => client.close());
+      call.on('data', () => {});
+      call.end();
+    });
+  });
+  assert.deepEqual(await found, { stream: true, patched: true, readAhead: true, highWaterMark: 1 });
+});
