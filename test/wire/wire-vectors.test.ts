@@ -12,7 +12,7 @@ import {
   EventSchema,
   EventMarketingTrackingSchema,
 } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
-import { decodeRecordEventRequest, decodeRecordEventsRequest } from '../../src/adapters/grpc/codec.js';
+import { decodeRecordEventRequest, decodeRecordEventsRequest, encodeRecordEventsResponse } from '../../src/adapters/grpc/codec.js';
 import { TESTDATA } from '../helpers/paths.js';
 
 const WIRE = join(TESTDATA, 'wire');
@@ -92,6 +92,13 @@ describe('hand-assembled bytes (PROTOCOL.md field numbers)', () => {
     assert.ok(decoded.malformed === undefined);
     assert.deepEqual(Buffer.from(decoded.metadataBytes), Buffer.from(hex('0a0172')));
     assert.deepEqual(Buffer.from(decoded.eventBytes!), Buffer.from(hex('0a0165 1a0166')));
+  });
+
+  it('the hand-written RecordEventsResponse encoder writes what protobuf-es writes', () => {
+    for (const ids of [[], [''], ['a'], ['0199e8a4-1b2c-7d3e-8f40-5a6b7c8d9e0f', 'é\u{1F600}', 'x'.repeat(200)]]) {
+      const expected = toBinary(RecordEventsResponseSchema, create(RecordEventsResponseSchema, { succeededEvents: ids }));
+      assert.deepEqual(encodeRecordEventsResponse(ids), Buffer.from(expected));
+    }
   });
 
   it('RecordEventsRequest oneof: the last payload field on the wire wins', () => {

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { retryable, type EventStore, type StoreHealth, type WriteOutcome } from '../../../core/store.js';
-import { packBatch, type FromWorker, type SqliteWorkerData, type ToWorker } from './worker-protocol.js';
+import { packBatch, unpackOutcomes, type FromWorker, type SqliteWorkerData, type ToWorker } from './worker-protocol.js';
 
 /**
  * The SQLite store on its own thread. better-sqlite3 is synchronous: on the
@@ -54,7 +54,7 @@ export async function openSqliteWorkerStore(path: string, options: { maxEntriesP
       if (batch.entries.length === 0) return [];
       const packed = packBatch(batch);
       const reply = await request({ type: 'write', id: nextId++, batch: packed }, [packed.buffer]);
-      return reply.type === 'written' ? reply.outcomes : batch.entries.map(() => retryable(reply.type === 'failed' ? reply.reason : 'no answer'));
+      return reply.type === 'written' ? unpackOutcomes(reply.outcomes) : batch.entries.map(() => retryable(reply.type === 'failed' ? reply.reason : 'no answer'));
     },
     async health(): Promise<StoreHealth> {
       if (exited !== undefined || closing) return { ok: false, reason: exited ?? 'store is closed' };

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
-import { unpackBatch, type FromWorker, type SqliteWorkerData, type ToWorker } from './worker-protocol.js';
+import { packOutcomes, unpackBatch, type FromWorker, type SqliteWorkerData, type ToWorker } from './worker-protocol.js';
 
 /**
  * The SQLite writer thread: the same store (group commit, fsync per commit),
@@ -22,7 +22,7 @@ try {
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'write':
-      void store.write(unpackBatch(message.batch)).then((outcomes) => send({ type: 'written', id: message.id, outcomes }));
+      void store.write(unpackBatch(message.batch)).then((outcomes) => send({ type: 'written', id: message.id, outcomes: packOutcomes(outcomes) }));
       break;
     case 'health':
       void store.health().then((health) => send({ type: 'health', id: message.id, health }));

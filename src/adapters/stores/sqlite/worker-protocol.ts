@@ -1,4 +1,4 @@
-import type { StoreEntry, StoreHealth, StreamOrigin, WriteBatch, WriteOutcome } from '../../../core/store.js';
+import { DUPLICATE, retryable, STORED, type StoreEntry, type StoreHealth, type StreamOrigin, type WriteBatch, type WriteOutcome } from '../../../core/store.js';
 
 /**
  * Messages between the gateway thread and the SQLite writer thread.
@@ -15,7 +15,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'failed'; reason: string }
-  | { type: 'written'; id: number; outcomes: WriteOutcome[] }
+  | { type: 'written'; id: number; outcomes: PackedOutcomes }
   | { type: 'health'; id: number; health: StoreHealth }
   | { type: 'closed'; id: number };
 
@@ -24,41 +24,118 @@ export interface SqliteWorkerData {
   maxEntriesPerCommit?: number;
 }
 
-type PackedEntry = Omit<StoreEntry, 'bytes' | 'event'> & { offset: number; length: number };
-
+/**
+ * A batch as a handful of flat values rather than an object per entry (which
+ * structured clone would walk one by one): the entries' bytes in one buffer,
+ * their numbers in typed arrays, their strings joined into one.
+ */
 export interface PackedBatch {
   origin: Omit<StreamOrigin, 'metadataBytes'> & { metadataOffset: number; metadataLength: number };
-  entries: PackedEntry[];
+  /** Per entry: 1 for an event, 0 for a rejected entry. */
+  kinds: Uint8Array;
+  /** Per entry: offset and length of its bytes in `buffer`. */
+  spans: Uint32Array;
+  timestampsMs: Float64Array;
+  /** id, feature, action (and reason, for rejected entries) of every entry, concatenated... */
+  text: string;
+  /** ...and the length of each of those strings, in that order. */
+  textLengths: Uint32Array;
   buffer: ArrayBuffer;
 }
 
 export function packBatch(batch: WriteBatch): PackedBatch {
-  const total = batch.origin.metadataBytes.length + batch.entries.reduce((n, e) => n + e.bytes.length, 0);
+  const { entries } = batch;
+  const n = entries.length;
+  let total = batch.origin.metadataBytes.length;
+  let strings = 0;
+  for (const entry of entries) {
+    total += entry.bytes.length;
+    strings += entry.kind === 'event' ? 3 : 4;
+  }
   const buffer = new ArrayBuffer(total);
   const view = new Uint8Array(buffer);
-  let offset = 0;
-  const place = (bytes: Uint8Array): [number, number] => {
-    view.set(bytes, offset);
-    offset += bytes.length;
-    return [offset - bytes.length, bytes.length];
+  view.set(batch.origin.metadataBytes, 0);
+  let offset = batch.origin.metadataBytes.length;
+  const kinds = new Uint8Array(n);
+  const spans = new Uint32Array(2 * n);
+  const timestampsMs = new Float64Array(n);
+  const textLengths = new Uint32Array(strings);
+  const parts: string[] = new Array(strings);
+  let s = 0;
+  const text = (value: string): void => {
+    parts[s] = value;
+    textLengths[s++] = value.length;
   };
+  for (let i = 0; i < n; i++) {
+    const entry = entries[i]!;
+    view.set(entry.bytes, offset);
+    spans[2 * i] = offset;
+    spans[2 * i + 1] = entry.bytes.length;
+    offset += entry.bytes.length;
+    text(entry.id);
+    text(entry.feature);
+    text(entry.action);
+    if (entry.kind === 'event') {
+      kinds[i] = 1;
+      timestampsMs[i] = entry.timestampMs;
+    } else {
+      text(entry.reason);
+    }
+  }
   const { metadataBytes, ...origin } = batch.origin;
-  const [metadataOffset, metadataLength] = place(metadataBytes);
-  // The decoded event stays behind: cloning it would cost more than SQLite needs it.
-  const entries = batch.entries.map((whole) => {
-    const { bytes, ...entry } = whole;
-    if ('event' in entry) delete entry.event;
-    const [entryOffset, length] = place(bytes);
-    return { ...entry, offset: entryOffset, length } as PackedEntry;
-  });
-  return { origin: { ...origin, metadataOffset, metadataLength }, entries, buffer };
+  return {
+    origin: { ...origin, metadataOffset: 0, metadataLength: metadataBytes.length },
+    kinds,
+    spans,
+    timestampsMs,
+    text: parts.join(''),
+    textLengths,
+    buffer,
+  };
 }
 
 export function unpackBatch(packed: PackedBatch): WriteBatch {
   const { metadataOffset, metadataLength, ...origin } = packed.origin;
-  const bytes = (offset: number, length: number): Uint8Array => new Uint8Array(packed.buffer, offset, length);
-  return {
-    origin: { ...origin, metadataBytes: bytes(metadataOffset, metadataLength) },
-    entries: packed.entries.map(({ offset, length, ...entry }) => ({ ...entry, bytes: bytes(offset, length) }) as StoreEntry),
+  const { kinds, spans, timestampsMs, text, textLengths, buffer } = packed;
+  let at = 0;
+  let s = 0;
+  const next = (): string => {
+    const length = textLengths[s++]!;
+    at += length;
+    return text.slice(at - length, at);
   };
+  const entries = new Array<StoreEntry>(kinds.length);
+  for (let i = 0; i < kinds.length; i++) {
+    const bytes = new Uint8Array(buffer, spans[2 * i]!, spans[2 * i + 1]!);
+    const id = next();
+    const feature = next();
+    const action = next();
+    entries[i] = kinds[i] === 1
+      ? { kind: 'event', id, feature, action, timestampMs: timestampsMs[i]!, bytes }
+      : { kind: 'rejected', id, feature, action, reason: next(), bytes };
+  }
+  return { origin: { ...origin, metadataBytes: new Uint8Array(buffer, metadataOffset, metadataLength) }, entries };
+}
+
+/** Outcomes as one status byte each (0 stored, 1 duplicate, 2 retryable) and the retryable reasons by index. */
+export interface PackedOutcomes {
+  statuses: Uint8Array;
+  reasons: Record<number, string>;
+}
+
+export function packOutcomes(outcomes: readonly WriteOutcome[]): PackedOutcomes {
+  const statuses = new Uint8Array(outcomes.length);
+  const reasons: Record<number, string> = {};
+  outcomes.forEach((outcome, i) => {
+    if (outcome.status === 'duplicate') statuses[i] = 1;
+    else if (outcome.status === 'retryable') {
+      statuses[i] = 2;
+      reasons[i] = outcome.reason;
+    }
+  });
+  return { statuses, reasons };
+}
+
+export function unpackOutcomes(packed: PackedOutcomes): WriteOutcome[] {
+  return Array.from(packed.statuses, (status, i) => (status === 0 ? STORED : status === 1 ? DUPLICATE : retryable(packed.reasons[i] ?? 'not written')));
 }
