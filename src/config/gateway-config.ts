@@ -1,6 +1,6 @@
 import { parseAllowlistEntry } from '../core/privacy/allowlist.js';
 import { parseTrustedSource } from '../core/privacy/gateway-privacy.js';
-import { formatAllowlistEntry } from '../exporter/allowlist-text.js';
+import { formatAllowlistEntry, parseAllowlistLine } from '../exporter/allowlist-text.js';
 import { readAllowlistFile } from './allowlist-file.js';
 import type { Setting, SettingValues } from './settings.js';
 
@@ -132,7 +132,8 @@ export function toGatewayConfig(values: SettingValues): GatewayConfig {
     diagnosticsSecret: values.diagnosticsSecret as string | undefined,
     privacyEnforcement: values.privacyEnforcement as 'on' | 'off',
     privacyAllowlist: [
-      ...((values.privacyAllowlist as string[] | undefined) ?? []),
+      // Normalised like the exporter's: "search::submitted:: repo" means the key "repo".
+      ...((values.privacyAllowlist as string[] | undefined) ?? []).map((entry) => formatAllowlistEntry(parseAllowlistLine(entry, `--privacy-allowlist "${entry}"`))),
       ...readAllowlistFile(values.privacyAllowlistFile as string | undefined, '--privacy-allowlist-file').map(formatAllowlistEntry),
     ],
     trustedSources: (values.trustedSources as string[] | undefined) ?? [],

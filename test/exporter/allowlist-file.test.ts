@@ -40,6 +40,8 @@ describe('one allowlist for both ends', () => {
     const record = toRecordConfig({ ...defaults(RECORD_SETTINGS), allowlistFile: file });
     const gatewayConfig = toGatewayConfig({ ...defaults(GATEWAY_SETTINGS), privacyAllowlistFile: file });
     assert.deepEqual(gatewayConfig.privacyAllowlist, ['search::submitted::repo']);
+    assert.deepEqual(toGatewayConfig({ ...defaults(GATEWAY_SETTINGS), privacyAllowlist: ['search::viewed:: repo '] }).privacyAllowlist, ['search::viewed::repo'], 'the flag is trimmed too');
+    assert.throws(() => toGatewayConfig({ ...defaults(GATEWAY_SETTINGS), privacyAllowlist: ['search:viewed:repo'] }), /--privacy-allowlist "search:viewed:repo": parts are separated by "::"/);
     assert.throws(() => toGatewayConfig({ ...defaults(GATEWAY_SETTINGS), privacyAllowlistFile: join(dir.path, 'missing.txt') }), /--privacy-allowlist-file .*missing\.txt: cannot read it \(ENOENT\)/);
 
     const privateMetadata = { repo: 'github.com/acme/x', query: 'secret' };
