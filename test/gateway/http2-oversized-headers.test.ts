@@ -95,4 +95,27 @@ describe('oversized request headers get a status', () => {
     socket.destroy();
     assert.ok(ms > 0, 'closed within 15 s (settings timeout 10 s)');
   });
+
+  it('a call refused for its metadata does not cost the connection its other calls', async () => {
+    await using t = await startTestGateway();
+    const session = connect(`http://${t.gateway.address}`);
+    session.on('error', () => {});
+    try {
+      await new Promise((resolve) => session.once('remoteSettings', resolve));
+      const request = (headers: Record<string, string>) => {
+        const stream = session.request({ ':method': 'POST', ':path': '/telemetrygateway.v1.TelemeteryGatewayService/RecordEvents', 'content-type': 'application/grpc', te: 'trailers', ...headers }, { endStream: false });
+        stream.on('error', () => {});
+        stream.resume();
+        return stream;
+      };
+      const good = request({});
+      const big = request({ authorization: `Bearer ${'c'.repeat(30_000)}` });
+      await new Promise((resolve) => big.on('close', resolve));
+      await new Promise((resolve) => setTimeout(resolve, 3500)); // the guard checks every second
+      assert.equal(good.closed, false, 'the open call is still there');
+      assert.equal(session.closed || session.destroyed, false, 'the connection is still there');
+    } finally {
+      session.destroy();
+    }
+  });
 });

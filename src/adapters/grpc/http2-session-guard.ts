@@ -19,7 +19,8 @@ export interface Http2SessionGuardOptions {
  *   64 KiB): it answers with a GOAWAY (COMPRESSION_ERROR) naming that stream as
  *   processed, Node neither reports it nor closes the socket, and the client
  *   waits for an answer until its deadline. Seen as a stream id nghttp2 processed
- *   that never reached the server as a stream, two checks in a row; closing
+ *   that never reached the server as a stream, on a connection with no call
+ *   open, two checks in a row; closing
  *   the connection gives the client a status (UNAVAILABLE) at once.
  *
  * It also keeps a throwing grpc-js stream handler from ending the process:
@@ -35,7 +36,7 @@ export interface Http2SessionGuardOptions {
 export function guardHttp2Sessions(grpcServer: Server, options: Http2SessionGuardOptions): { close(): void } {
   const servers = (grpcServer as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
   if (!(servers instanceof Map)) throw new Error('grpc-js no longer keeps http2Servers: cannot guard HTTP/2 sessions');
-  const watched = new Map<ServerHttp2Session, { highestStreamId: number; suspect: boolean }>();
+  const watched = new Map<ServerHttp2Session, { highestStreamId: number; open: number; suspect: boolean }>();
   let timer: NodeJS.Timeout | undefined;
 
   const check = (): void => {
@@ -45,7 +46,9 @@ export function guardHttp2Sessions(grpcServer: Server, options: Http2SessionGuar
         continue;
       }
       const processed = session.state.lastProcStreamID ?? 0;
-      const lost = processed > state.highestStreamId;
+      // Only on a connection with nothing else open: one whose over-limit request Node reset (ENHANCE_YOUR_CALM,
+      // the client has its status) keeps serving its other calls.
+      const lost = processed > state.highestStreamId && state.open === 0;
       if (lost && state.suspect) session.destroy();
       state.suspect = lost;
     }
@@ -56,13 +59,15 @@ export function guardHttp2Sessions(grpcServer: Server, options: Http2SessionGuar
   };
 
   const onSession = (session: ServerHttp2Session): void => {
-    const state = { highestStreamId: 0, suspect: false };
+    const state = { highestStreamId: 0, open: 0, suspect: false };
     watched.set(session, state);
     const settings = setTimeout(() => session.destroy(), options.settingsTimeoutMs);
     settings.unref();
     session.once('remoteSettings', () => clearTimeout(settings));
     session.on('stream', (stream) => {
       if (stream.id !== undefined && stream.id > state.highestStreamId) state.highestStreamId = stream.id;
+      state.open++;
+      stream.once('close', () => state.open--);
     });
     session.once('close', () => {
       clearTimeout(settings);
