@@ -20,6 +20,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { Client, credentials } from '@grpc/grpc-js';
 import { EventSchema } from '../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { decodeRecordEventsRequest } from '../src/adapters/grpc/codec.js';
+import { eventListToArray } from '../src/core/wire/event-list.js';
 import { STORED, type StoreEntry, type StreamOrigin } from '../src/core/store.js';
 import { createLiveStats } from '../src/dashboard/live-stats.js';
 import { createTailHub } from '../src/dashboard/tail-hub.js';
@@ -74,7 +75,7 @@ function observerCost(): void {
   const payload = encodePayloads(1, 0)[0]!;
   const decoded = decodeRecordEventsRequest(payload);
   if (decoded.payload !== 'events') throw new Error('expected an events payload');
-  const entries: StoreEntry[] = decoded.events.map((bytes) => {
+  const entries: StoreEntry[] = eventListToArray(decoded.events).map((bytes) => {
     const event = fromBinary(EventSchema, bytes);
     return { kind: 'event', id: event.id, feature: event.feature, action: event.action, timestampMs: 0, bytes };
   });

@@ -14,6 +14,7 @@ import { Client, credentials } from '@grpc/grpc-js';
 import { decodeRecordEventsRequest } from '../src/adapters/grpc/codec.js';
 import { DEFAULT_IDENTITY_POLICY } from '../src/core/identity/identify.js';
 import { prepareEvent } from '../src/core/pipeline.js';
+import { eventListToArray } from '../src/core/wire/event-list.js';
 import { indexAllowlist } from '../src/core/privacy/allowlist.js';
 import type { EventStore } from '../src/core/store.js';
 import { originOf } from '../src/core/stream-session.js';
@@ -140,7 +141,7 @@ export async function inProcess(label: string, store: EventStore, perStream: Buf
       for (const bytes of payloads) {
         const request = decodeRecordEventsRequest(bytes);
         if (request.payload !== 'events') continue;
-        const entries = request.events.map((bytes) => prepareEvent(bytes, origin, { redact: true, allowlist: NO_ALLOWLIST }).entry);
+        const entries = eventListToArray(request.events).map((bytes) => prepareEvent(bytes, origin, { redact: true, allowlist: NO_ALLOWLIST }).entry);
         const outcomes = await store.write({ origin, entries });
         total += outcomes.filter((o) => o.status !== 'retryable').length;
       }

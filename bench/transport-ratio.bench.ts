@@ -18,6 +18,7 @@ import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
+import { eventListToArray } from '../src/core/wire/event-list.js';
 import { frameRequest } from '../src/core/wire/frame-request.js';
 import { EventSchema, RecordEventsRequestSchema } from '../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { sampleEvents } from '../src/tools/sample-events.js';
@@ -110,7 +111,7 @@ export function writeLoad(path: string): { payloads: string; patches: string } {
     const framed = frameRequest(request);
     if (framed?.payload !== 'events') throw new Error('payload does not frame');
     patches.push(framed.events.length);
-    for (const event of framed.events) {
+    for (const event of eventListToArray(framed.events)) {
       const at = event.byteOffset - request.byteOffset;
       // id: tag 0x0a, length 36, then the id; timestamp: tag 0x12, length, tag 0x08, then 5 bytes of seconds.
       if (event[0] !== 0x0a || event[1] !== 36 || event[38] !== 0x12 || event[40] !== 0x08) throw new Error('unexpected event layout');

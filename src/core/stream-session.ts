@@ -3,13 +3,14 @@ import type { RecordEventsRequestMetadata } from '../gen/telemetrygateway/v1/tel
 import { identify, type IdentityPolicy } from './identity/identify.js';
 import { publisherSource } from './identity/source.js';
 import { Code, GatewayError } from './status.js';
+import type { EventList } from './wire/event-list.js';
 import type { StreamOrigin } from './store.js';
 
 /** One RecordEventsRequest as the transport decoded it. */
 export type IncomingRequest =
   | { payload: 'metadata'; metadata: RecordEventsRequestMetadata; metadataBytes: Uint8Array }
   /** Each event's wire bytes, not yet decoded. */
-  | { payload: 'events'; events: Uint8Array[] }
+  | { payload: 'events'; events: EventList }
   | { payload: 'none' }
   /** Bytes that do not decode as a RecordEventsRequest; `reason` never quotes them. */
   | { payload: 'malformed'; reason: string };
@@ -23,7 +24,7 @@ export interface CallContext {
 
 export type SessionState = { phase: 'awaiting-metadata' } | { phase: 'open'; origin: StreamOrigin };
 
-export type SessionAction = { kind: 'none' } | { kind: 'identified' } | { kind: 'record'; events: Uint8Array[] };
+export type SessionAction = { kind: 'none' } | { kind: 'identified' } | { kind: 'record'; events: EventList };
 
 export const INITIAL_SESSION: SessionState = { phase: 'awaiting-metadata' };
 

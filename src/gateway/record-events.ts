@@ -30,6 +30,13 @@ export interface SizedRequest {
   bytes: number;
 }
 
+/**
+ * What a payload holds per event until it is answered, beyond its wire bytes:
+ * the id string and its place in the answer. Counted against the memory
+ * budget, so a payload of many tiny events weighs what it really costs.
+ */
+const HELD_PER_EVENT_BYTES = 96;
+
 const streamIdle = (ms: number): GatewayError =>
   new GatewayError(Code.DEADLINE_EXCEEDED, `stream idle for more than ${formatMs(ms)}; open a new stream to send more`);
 const notIdentified = (ms: number): GatewayError =>
@@ -108,7 +115,7 @@ export async function* serveRecordEvents(
         }
         if (next.action.kind !== 'record' || state.phase !== 'open') continue;
 
-        const release = await memory.acquire(bytes);
+        const release = await memory.acquire(bytes + next.action.events.length * HELD_PER_EVENT_BYTES);
         if (closed) {
           release();
           return;

@@ -2,6 +2,7 @@ import { acknowledgesInvalidEvents } from '../core/identity/source.js';
 import { isExemptFromPrivacy, type GatewayPrivacyPolicy } from '../core/privacy/gateway-privacy.js';
 import { NOTHING_REDACTED } from '../core/privacy/redact-event.js';
 import { prepareEvent } from '../core/pipeline.js';
+import type { EventList } from '../core/wire/event-list.js';
 import { retryable, type EventStore, type StoreEntry, type StreamOrigin, type WriteOutcome } from '../core/store.js';
 import type { IngestObserver, PrivacyRemovals } from './ingest-observer.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -22,40 +23,45 @@ export interface IngestDeps {
 export async function recordPayload(
   deps: IngestDeps,
   origin: StreamOrigin,
-  events: readonly Uint8Array[],
+  events: EventList,
 ): Promise<string[]> {
   if (events.length === 0) return [];
   const admitted = deps.rateLimiter?.admit(origin, events.length) ?? events.length;
   if (admitted < events.length) {
     // Over the source's limit: not written, not acknowledged; the exporter re-sends them later.
     deps.observer.rateLimited(origin, events.length - admitted);
-    events = events.slice(0, admitted);
   }
-  const entries = prepareEntries(deps, origin, events);
-  const outcomes = await writeEntries(deps, origin, entries);
-
   const ackInvalid = acknowledgesInvalidEvents(origin.source);
   const succeeded: string[] = [];
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]!;
-    const status = outcomes[i]?.status;
-    if (status !== 'stored' && status !== 'duplicate') continue;
-    if (entry.kind === 'event' || ackInvalid) succeeded.push(entry.id);
+  // A payload of a few hundred thousand small events is prepared and written a slice at a time,
+  // so what it holds decoded at once stays small whatever its size.
+  for (let start = 0; start < admitted; start += MAX_ENTRIES_PER_WRITE) {
+    const entries = prepareEntries(deps, origin, events, start, Math.min(admitted, start + MAX_ENTRIES_PER_WRITE));
+    const outcomes = await writeEntries(deps, origin, entries);
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      const status = outcomes[i]?.status;
+      if (status !== 'stored' && status !== 'duplicate') continue;
+      if (entry.kind === 'event' || ackInvalid) succeeded.push(entry.id);
+    }
   }
   return succeeded;
 }
+
+/** Entries handed to the store in one write, at most. */
+export const MAX_ENTRIES_PER_WRITE = 4096;
 
 /**
  * Cleans and checks each event (the privacy policy applies before anything is
  * stored, rejected events included) and reports what privacy removed.
  */
-function prepareEntries(deps: IngestDeps, origin: StreamOrigin, events: readonly Uint8Array[]): StoreEntry[] {
+function prepareEntries(deps: IngestDeps, origin: StreamOrigin, events: EventList, start: number, end: number): StoreEntry[] {
   const options = { redact: !isExemptFromPrivacy(origin.source, deps.privacy), allowlist: deps.privacy.allowlist };
   const total: PrivacyRemovals = { privateKeysRemoved: 0, valuesReplaced: 0, marketingRemoved: 0 };
-  const entries = new Array<StoreEntry>(events.length);
-  for (let i = 0; i < events.length; i++) {
-    const { entry, removed } = prepareEvent(events[i]!, origin, options);
-    entries[i] = entry;
+  const entries = new Array<StoreEntry>(end - start);
+  for (let i = start; i < end; i++) {
+    const { entry, removed } = prepareEvent(events.at(i), origin, options);
+    entries[i - start] = entry;
     if (removed === NOTHING_REDACTED) continue;
     total.privateKeysRemoved += removed.privateKeysRemoved;
     total.valuesReplaced += removed.valuesReplaced;

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { indexAllowlist, parseAllowlistEntry } from '../../src/core/privacy/allowlist.js';
 import { prepareDecoded, prepareEvent, type PipelineOptions, type PreparedEvent } from '../../src/core/pipeline.js';
 import type { StreamOrigin } from '../../src/core/store.js';
+import { eventListToArray } from '../../src/core/wire/event-list.js';
 import { frameRequest } from '../../src/core/wire/frame-request.js';
 import { EventSchema, RecordEventsRequestMetadataSchema } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { sampleEvent } from '../../src/tools/sample-events.js';
@@ -88,7 +89,7 @@ function sameMessage(a: Uint8Array, b: Uint8Array): boolean {
 function eventsOf(requests: Uint8Array[]): Uint8Array[] {
   return requests.flatMap((request) => {
     const framed = frameRequest(request);
-    return framed?.payload === 'events' ? framed.events : [];
+    return framed?.payload === 'events' ? eventListToArray(framed.events) : [];
   });
 }
 

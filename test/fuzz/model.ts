@@ -1,6 +1,7 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { status } from '@grpc/grpc-js';
 import { validateEvent } from '../../src/core/event-validation.js';
+import { eventListToArray } from '../../src/core/wire/event-list.js';
 import { frameRequest } from '../../src/core/wire/frame-request.js';
 import { readEventId } from '../../src/core/wire/scan-event.js';
 import { EventSchema, RecordEventsRequestSchema, type RecordEventsRequestMetadata } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
@@ -121,7 +122,7 @@ function decodeRequest(bytes: Uint8Array): ModelRequest | undefined {
   } catch {
     const framed = frameRequest(bytes);
     if (framed?.payload !== 'events') return undefined;
-    return { payload: { case: 'events', value: framed.events } };
+    return { payload: { case: 'events', value: eventListToArray(framed.events) } };
   }
 }
 

@@ -7,6 +7,7 @@ import { gatewayPrivacyPolicy } from '../../src/core/privacy/gateway-privacy.js'
 import { Code, GatewayError } from '../../src/core/status.js';
 import type { EventStore, WriteBatch, WriteOutcome } from '../../src/core/store.js';
 import type { CallContext, IncomingRequest } from '../../src/core/stream-session.js';
+import { eventListFromArray } from '../../src/core/wire/event-list.js';
 import { NOOP_OBSERVER } from '../../src/gateway/ingest-observer.js';
 import { createMemoryBudget } from '../../src/gateway/memory-budget.js';
 import { serveRecordEvents, type RecordEventsOptions, type SizedRequest } from '../../src/gateway/record-events.js';
@@ -28,7 +29,7 @@ function metadata(instanceId = 'core-test'): SizedRequest {
 }
 function events(n: number): { request: SizedRequest; ids: string[] } {
   const list = Array.from({ length: n }, () => testEvent());
-  const request: IncomingRequest = { payload: 'events', events: list.map((e) => toBinary(EventSchema, e)) };
+  const request: IncomingRequest = { payload: 'events', events: eventListFromArray(list.map((e) => toBinary(EventSchema, e))) };
   return { request: { request, bytes: 1000 * n }, ids: list.map((e) => e.id) };
 }
 
@@ -220,7 +221,7 @@ describe('RecordEvents handler (no socket)', () => {
     await pollUntil('store.started === 2', () => (store.started === 2) || undefined, 5000);
     await settle();
     assert.equal(store.started, 2, 'a third payload was read past the budget');
-    assert.equal(memory.inUseBytes, 2000);
+    assert.equal(memory.inUseBytes, 2 * (1000 + 96)); // wire bytes, and what each event holds until answered
     store.releaseAll();
     for (const result of await Promise.all(results)) assert.equal(result.answers.length, 1);
     assert.equal(memory.inUseBytes, 0);

@@ -13,6 +13,7 @@ import {
   EventMarketingTrackingSchema,
 } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { decodeRecordEventRequest, decodeRecordEventsRequest, encodeRecordEventsResponse } from '../../src/adapters/grpc/codec.js';
+import { eventListToArray } from '../../src/core/wire/event-list.js';
 import { TESTDATA } from '../helpers/paths.js';
 
 const WIRE = join(TESTDATA, 'wire');
@@ -42,7 +43,7 @@ describe('wire vectors from an independent protobuf runtime (Python upb)', () =>
     assert.equal(decoded.events.length, 6);
     const events = fromBinary(RecordEventsRequestSchema, bytes);
     assert.equal(events.payload.case, 'events');
-    decoded.events.forEach((eventBytes, i) => {
+    eventListToArray(decoded.events).forEach((eventBytes, i) => {
       assert.equal(eventBytes.buffer, bytes.buffer, 'event bytes are a view into the request, not a copy');
       assert.ok(equals(EventSchema, fromBinary(EventSchema, eventBytes), events.payload.case === 'events' ? events.payload.value.events[i]! : create(EventSchema)));
     });
@@ -109,12 +110,12 @@ describe('hand-assembled bytes (PROTOCOL.md field numbers)', () => {
     const reversed = Buffer.from(hex('0a 03 0a0172  12 05 0a 03 0a0165'));
     const events = decodeRecordEventsRequest(reversed);
     assert.equal(events.payload, 'events');
-    assert.deepEqual(events.payload === 'events' && events.events.map(eventId), ['e']);
+    assert.deepEqual(events.payload === 'events' && eventListToArray(events.events).map(eventId), ['e']);
   });
 
   it('an events payload split over two occurrences of field 2 merges into one', () => {
     const bytes = Buffer.from(hex('12 05 0a 03 0a0161  12 05 0a 03 0a0162'));
     const decoded = decodeRecordEventsRequest(bytes);
-    assert.deepEqual(decoded.payload === 'events' && decoded.events.map(eventId), ['a', 'b']);
+    assert.deepEqual(decoded.payload === 'events' && eventListToArray(decoded.events).map(eventId), ['a', 'b']);
   });
 });

@@ -1,5 +1,6 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { eventListFromArray } from '../../core/wire/event-list.js';
 import { frameRequest } from '../../core/wire/frame-request.js';
 import { varintSize, writeVarint } from '../../core/wire/wire-cursor.js';
 import type { IncomingRequest } from '../../core/stream-session.js';
@@ -90,7 +91,7 @@ export function decodeRecordEventsRequest(bytes: Buffer): IncomingRequest {
       return { payload: 'metadata', metadata, metadataBytes };
     }
     case 'events':
-      return { payload: 'events', events: request.payload.value.events.map((event) => toBinary(EventSchema, event)) };
+      return { payload: 'events', events: eventListFromArray(request.payload.value.events.map((event) => toBinary(EventSchema, event))) };
     default:
       return { payload: 'none' };
   }

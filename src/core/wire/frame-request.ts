@@ -1,3 +1,4 @@
+import { eventListOf, type EventList } from './event-list.js';
 import { readLength, readVarint32, skipValue, WireError, WireType, type WireCursor } from './wire-cursor.js';
 
 /**
@@ -11,7 +12,7 @@ import { readLength, readVarint32, skipValue, WireError, WireType, type WireCurs
  */
 export type RequestFrame =
   | { payload: 'metadata'; metadataBytes: Uint8Array }
-  | { payload: 'events'; events: Uint8Array[] }
+  | { payload: 'events'; events: EventList }
   | { payload: 'none' };
 
 const METADATA = 1;
@@ -28,7 +29,7 @@ export function frameRequest(bytes: Uint8Array): RequestFrame | undefined {
 }
 
 function frame(c: WireCursor, end: number): RequestFrame | undefined {
-  let result: RequestFrame = { payload: 'none' };
+  let result: { payload: 'none' } | { payload: 'metadata'; metadataBytes: Uint8Array } | { payload: 'events'; spans: number[] } = { payload: 'none' };
   while (c.pos < end) {
     const tag = readVarint32(c, end);
     const fieldNo = tag >>> 3;
@@ -40,26 +41,26 @@ function frame(c: WireCursor, end: number): RequestFrame | undefined {
         if (result.payload === 'metadata') return undefined;
         result = { payload: 'metadata', metadataBytes: c.buf.subarray(c.pos, bodyEnd) };
       } else {
-        if (result.payload !== 'events') result = { payload: 'events', events: [] };
-        if (!frameEvents(c, bodyEnd, result.events)) return undefined;
+        if (result.payload !== 'events') result = { payload: 'events', spans: [] };
+        if (!frameEvents(c, bodyEnd, result.spans)) return undefined;
       }
       c.pos = bodyEnd;
     } else if (fieldNo === 0 || !skipValue(c, wireType, end)) {
       return undefined;
     }
   }
-  return result;
+  return result.payload === 'events' ? { payload: 'events', events: eventListOf(c.buf, result.spans) } : result;
 }
 
-/** Appends the event slices of one EventsPayload body; false when the decoder must decide. */
-function frameEvents(c: WireCursor, end: number, events: Uint8Array[]): boolean {
+/** Appends where the events of one EventsPayload body lie; false when the decoder must decide. */
+function frameEvents(c: WireCursor, end: number, spans: number[]): boolean {
   while (c.pos < end) {
     const tag = readVarint32(c, end);
     const fieldNo = tag >>> 3;
     if (fieldNo === PAYLOAD_EVENT) {
       if ((tag & 7) !== WireType.LengthDelimited) return false;
       const bodyEnd = readLength(c, end);
-      events.push(c.buf.subarray(c.pos, bodyEnd));
+      spans.push(c.pos, bodyEnd);
       c.pos = bodyEnd;
     } else if (fieldNo === 0 || !skipValue(c, tag & 7, end)) {
       return false;
