@@ -246,26 +246,9 @@ function entryKey(buf: Uint8Array, start: number, end: number): string {
       const keyEnd = readLength(c, end);
       return latin1.decode(buf.subarray(c.pos, keyEnd));
     }
-    readValueOf(c, tag, end);
+    if (!skipValue(c, tag & 7, end)) throw OUTSIDE;
   }
   return '';
-}
-
-function readValueOf(c: WireCursor, tag: number, end: number): void {
-  switch (tag & 7) {
-    case WireType.Varint:
-      readVarint32(c, end);
-      return;
-    case WireType.Fixed64:
-      if (c.pos + 8 > end) throw OUTSIDE;
-      c.pos += 8;
-      return;
-    case WireType.LengthDelimited:
-      c.pos = readLength(c, end);
-      return;
-    default:
-      throw OUTSIDE;
-  }
 }
 
 /** Set by STRUCT_NUMBER fields while a private_metadata Struct is walked. */
