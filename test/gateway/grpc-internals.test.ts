@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { Client, credentials, Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
-import { dropWritesOnceEnded, http2StreamOf, limitReadAhead } from '../../src/adapters/grpc/grpc-internals.js';
+import {
+  dropWritesOnceEnded,
+  http2ServerOptionsOf,
+  http2ServersOf,
+  http2StreamOf,
+  limitReadAhead,
+} from '../../src/adapters/grpc/grpc-internals.js';
 
 /**
  * The gateway reaches into grpc-js in one file (grpc-internals.ts), each reach
@@ -41,4 +47,21 @@ it('grpc-js internals the gateway relies on are where it expects them', async ()
     });
   });
   assert.deepEqual(await found, { stream: true, patched: true, readAhead: true, highWaterMark: 1 });
+});
+
+it('grpc-js keeps its HTTP/2 server options and servers where the gateway finds them', async () => {
+  const server = new Server();
+  try {
+    // Options are read when a port is bound, so they must be found before binding.
+    assert.equal(typeof http2ServerOptionsOf(server), 'object');
+    assert.equal(http2ServersOf(server)?.size, 0);
+    await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+    );
+    assert.equal(http2ServersOf(server)?.size, 1);
+    const [http2Server] = http2ServersOf(server)!.keys();
+    assert.equal(typeof http2Server?.on, 'function');
+  } finally {
+    server.forceShutdown();
+  }
 });

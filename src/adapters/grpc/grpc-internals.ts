@@ -1,4 +1,5 @@
-import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { Http2Server, ServerOptions as Http2ServerOptions } from 'node:http2';
+import type { Server, ServerDuplexStream } from '@grpc/grpc-js';
 
 /**
  * Every place the gateway reaches into grpc-js internals, in one file. Each
@@ -50,4 +51,25 @@ export function limitReadAhead(call: AnyCall, messages = 1): boolean {
   if (state === undefined || typeof state.highWaterMark !== 'number' || state.objectMode !== true) return false;
   state.highWaterMark = messages;
   return true;
+}
+
+/**
+ * The HTTP/2 server options grpc-js keeps for the servers it creates
+ * (`commonServerOptions`, read when a port is bound). grpc-js has no option for
+ * SETTINGS_MAX_HEADER_LIST_SIZE; grpc-server.ts adds it here. Undefined when a
+ * grpc-js upgrade moved them.
+ */
+export function http2ServerOptionsOf(server: Server): Http2ServerOptions | undefined {
+  const common = (server as unknown as { commonServerOptions?: unknown }).commonServerOptions;
+  return common !== null && typeof common === 'object' ? (common as Http2ServerOptions) : undefined;
+}
+
+/**
+ * The HTTP/2 servers grpc-js created for its bound ports (the keys of its
+ * private `http2Servers` map), which http2-session-guard.ts watches for
+ * connections. Undefined when a grpc-js upgrade moved them.
+ */
+export function http2ServersOf(server: Server): Map<Http2Server, unknown> | undefined {
+  const servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
+  return servers instanceof Map ? (servers as Map<Http2Server, unknown>) : undefined;
 }

@@ -1,9 +1,9 @@
-import type { ServerOptions as Http2ServerOptions } from 'node:http2';
 import { Server, ServerCredentials, ServerInterceptingCall, status, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { TelemeteryGatewayService } from '../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { createGatewayHandlers, type GatewayHandlerOptions } from './gateway-handlers.js';
 import type { Logger } from '../../logger.js';
+import { http2ServerOptionsOf } from './grpc-internals.js';
 import { guardHttp2Sessions } from './http2-session-guard.js';
 import { addReflection } from './reflection.js';
 import { gatewayServiceDefinition } from './service-definition.js';
@@ -98,9 +98,8 @@ export function createGatewayGrpcServer(options: GrpcServerOptions): GatewayGrpc
  * upgrade moves them.
  */
 function advertiseHeaderListLimit(server: Server, maxBytes: number): void {
-  const internals = server as unknown as { commonServerOptions?: Http2ServerOptions };
-  const common = internals.commonServerOptions;
-  if (common === undefined || typeof common !== 'object') {
+  const common = http2ServerOptionsOf(server);
+  if (common === undefined) {
     throw new Error('grpc-js no longer keeps commonServerOptions: cannot advertise SETTINGS_MAX_HEADER_LIST_SIZE');
   }
   common.settings = { ...common.settings, maxHeaderListSize: maxBytes };

@@ -1,5 +1,6 @@
 import { constants, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Server } from '@grpc/grpc-js';
+import { http2ServersOf } from './grpc-internals.js';
 
 export interface Http2SessionGuardOptions {
   /** A connection whose client has not sent its SETTINGS frame this long after the preface is closed. */
@@ -34,8 +35,8 @@ export interface Http2SessionGuardOptions {
  * `http2Servers` map, and their absence (a grpc-js upgrade) fails loudly.
  */
 export function guardHttp2Sessions(grpcServer: Server, options: Http2SessionGuardOptions): { close(): void } {
-  const servers = (grpcServer as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
-  if (!(servers instanceof Map)) throw new Error('grpc-js no longer keeps http2Servers: cannot guard HTTP/2 sessions');
+  const servers = http2ServersOf(grpcServer);
+  if (servers === undefined) throw new Error('grpc-js no longer keeps http2Servers: cannot guard HTTP/2 sessions');
   const watched = new Map<ServerHttp2Session, { highestStreamId: number; open: number; suspect: boolean }>();
   let timer: NodeJS.Timeout | undefined;
 

@@ -19,9 +19,10 @@ export function addReflection(server: Server): void {
   const fileDescriptorProtos = filesOf(file_telemetrygateway_v1_telemetrygateway).map((file) =>
     Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto)),
   );
-  // @grpc/reflection reads only `fileDescriptorProtos` from each package-definition entry.
-  const packageDefinition = { 'telemetrygateway.v1': { fileDescriptorProtos } };
-  new ReflectionService(packageDefinition as unknown as ConstructorParameters<typeof ReflectionService>[0]).addToServer(
-    server,
-  );
+  // @grpc/reflection reads only `fileDescriptorProtos` from each package-definition entry; `format` and
+  // `type` are there to make the entry a well-typed proto-loader message definition (no cast needed).
+  const packageDefinition: ConstructorParameters<typeof ReflectionService>[0] = {
+    'telemetrygateway.v1': { format: 'Protocol Buffer 3 DescriptorProto', type: {}, fileDescriptorProtos },
+  };
+  new ReflectionService(packageDefinition).addToServer(server);
 }
