@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { openSqliteReader } from '../../src/adapters/stores/sqlite/sqlite-store.js';
-import { openSqliteWorkerStore } from '../../src/adapters/stores/sqlite/sqlite-worker-store.js';
+import { openSqliteWorkerStore, whenWorkerReady } from '../../src/adapters/stores/sqlite/sqlite-worker-store.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { describeStoreContract, eventEntry, origin } from './store-contract.js';
 
@@ -31,6 +32,12 @@ it('sqlite on a writer thread: an unusable path fails the open with the reason',
   const file = join(dir.path, 'a-file');
   writeFileSync(file, 'not a directory');
   await assert.rejects(openSqliteWorkerStore(join(file, 'store.db')), /EEXIST|ENOTDIR|not a directory/i);
+});
+
+// The open used to wait forever for a thread that ended without a word; the timeout turns such a hang into a failure.
+it('sqlite on a writer thread: a thread that exits before answering fails the open with its exit code', { timeout: 10_000 }, async () => {
+  const worker = new Worker('process.exit(3)', { eval: true });
+  await assert.rejects(whenWorkerReady(worker), /exited with code 3 before opening the database/);
 });
 
 it('sqlite on a writer thread: entry bytes that are views into a larger buffer arrive exactly', async () => {

@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads';
 import type { DashboardQueries } from '../../../core/dashboard-queries.js';
 import type { DashboardReply, DashboardRequest } from './sqlite-dashboard-protocol.js';
+import { startWorker } from './start-worker.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
@@ -10,7 +10,7 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
  * The file must exist: open this after the store.
  */
 export function openSqliteDashboardQueries(path: string): DashboardQueries {
-  const worker = createWorker(path);
+  const worker = startWorker('sqlite-dashboard-worker', { workerData: { path } });
   // An idle reader must not keep the process alive; one with a question pending must.
   worker.unref();
   const waiting = new Map<number, (reply: DashboardReply) => void>();
@@ -56,12 +56,4 @@ export function openSqliteDashboardQueries(path: string): DashboardQueries {
       return closing;
     },
   };
-}
-
-/** As for the writer thread: from source (tsx), the worker's entry module needs tsx registered first. */
-function createWorker(path: string): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./sqlite-dashboard-worker.js', import.meta.url), { workerData: { path } });
-  const entry = new URL('./sqlite-dashboard-worker.ts', import.meta.url).href;
-  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: { path } });
 }

@@ -1,5 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { retryable, type EventStore, type StoreHealth, type WriteOutcome } from '../../../core/store.js';
+import { startWorker } from './start-worker.js';
 import { packBatch, unpackOutcomes, type FromWorker, type SqliteWorkerData, type ToWorker } from './worker-protocol.js';
 
 /**
@@ -10,20 +11,12 @@ import { packBatch, unpackOutcomes, type FromWorker, type SqliteWorkerData, type
  */
 export async function openSqliteWorkerStore(path: string, options: { maxEntriesPerCommit?: number } = {}): Promise<EventStore> {
   const workerData: SqliteWorkerData = { path, maxEntriesPerCommit: options.maxEntriesPerCommit };
-  const worker = createWorker(workerData);
+  const worker = startWorker('sqlite-worker', { workerData });
   const waiting = new Map<number, (message: FromWorker) => void>();
   let nextId = 0;
   let exited: string | undefined;
 
-  await new Promise<void>((resolve, reject) => {
-    const onMessage = (message: FromWorker): void => {
-      worker.off('message', onMessage);
-      if (message.type === 'ready') resolve();
-      else reject(new Error(message.type === 'failed' ? message.reason : `unexpected ${message.type} from the SQLite thread`));
-    };
-    worker.on('message', onMessage);
-    worker.once('error', reject);
-  });
+  await whenWorkerReady(worker);
 
   worker.on('message', (message: FromWorker) => {
     if (!('id' in message)) return;
@@ -73,13 +66,26 @@ export async function openSqliteWorkerStore(path: string, options: { maxEntriesP
 }
 
 /**
- * The worker module next to this one. Run from source (tests and benchmarks
- * go through tsx), Node 20 does not apply tsx to a worker's entry module, so a
- * one-line bootstrap registers it first.
+ * Resolves when the writer thread reports the database open; rejects with its
+ * reason when it could not open it, and with the exit code when it ended
+ * without a word (a crash in its startup, process.exit), which would otherwise
+ * leave the open waiting forever.
  */
-function createWorker(workerData: SqliteWorkerData): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData });
-  const entry = new URL('./sqlite-worker.ts', import.meta.url).href;
-  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
+export function whenWorkerReady(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const settle = (outcome: Error | undefined): void => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      if (outcome === undefined) resolve();
+      else reject(outcome);
+    };
+    const onMessage = (message: FromWorker): void =>
+      settle(message.type === 'ready' ? undefined : new Error(message.type === 'failed' ? message.reason : `unexpected ${message.type} from the SQLite thread`));
+    const onError = (error: Error): void => settle(error);
+    const onExit = (code: number): void => settle(new Error(`the SQLite thread exited with code ${code} before opening the database`));
+    worker.on('message', onMessage);
+    worker.once('error', onError);
+    worker.once('exit', onExit);
+  });
 }

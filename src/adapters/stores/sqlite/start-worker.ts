@@ -1,0 +1,17 @@
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+
+/** The worker modules of this folder: the writer thread and the dashboard's reader thread. */
+export type SqliteWorkerModule = 'sqlite-worker' | 'sqlite-dashboard-worker';
+
+/**
+ * Starts a worker module of this folder. Built (dist/), the module is the .js
+ * beside this file. Run from source (tests and benchmarks go through tsx), Node
+ * 20 does not apply tsx to a worker's entry module, so a one-line bootstrap
+ * registers tsx in the worker first and then imports the .ts module.
+ */
+export function startWorker(module: SqliteWorkerModule, options: WorkerOptions): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${module}.js`, import.meta.url), options);
+  const entry = new URL(`./${module}.ts`, import.meta.url).href;
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(bootstrap, { ...options, eval: true });
+}
