@@ -41,7 +41,9 @@ const { values: args } = parseArgs({
   },
 });
 const TARGET_CASES = Number(args.cases);
+// A random seed unless given (long runs should explore), printed before anything can fail so every run replays.
 const SEED = Number(args.seed ?? Date.now() % 2 ** 31);
+console.error(`seed ${SEED} (replay with --seed ${SEED})`);
 const CONCURRENCY = Number(args.concurrency);
 const MAX_SECONDS = Number(args['max-seconds']);
 const PLANS_PER_CHUNK = 64;
