@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { openSqliteQueue } from '../../src/adapters/queues/sqlite-queue.js';
@@ -48,5 +48,32 @@ it('sqlite queue: the file shrinks once retention deletes what was exported (inc
     assert.equal((await queue.stats(2_000)).pending, 500);
   } finally {
     await queue.close();
+  }
+});
+
+it('sqlite queue: the file and its -wal/-shm are created 0600 in a directory created 0700, and a wider existing file is narrowed', async () => {
+  using dir = tempDir();
+  const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8);
+  const nested = join(dir.path, 'state', 'exporter');
+  const path = join(nested, 'queue.db');
+  const queue = openSqliteQueue(path);
+  try {
+    await queue.enqueue([{ id: 'e-1', timestampMs: 1, bytes: Buffer.from('private') }]);
+    assert.equal(mode(join(dir.path, 'state')), '700');
+    assert.equal(mode(nested), '700');
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) assert.equal(mode(file), '600', file);
+  } finally {
+    await queue.close();
+  }
+
+  const older = join(dir.path, 'older.db');
+  writeFileSync(older, '');
+  chmodSync(older, 0o644);
+  const reopened = openSqliteQueue(older);
+  try {
+    await reopened.enqueue([{ id: 'e-2', timestampMs: 1, bytes: Buffer.from('private') }]);
+    for (const file of [older, `${older}-wal`, `${older}-shm`]) assert.equal(mode(file), '600', file);
+  } finally {
+    await reopened.close();
   }
 });

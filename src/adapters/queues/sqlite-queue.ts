@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { ensurePrivateFile } from '../fs/private-file.js';
 import { QueueFullError, type EventQueue, type ExportedEvent, type FailedEvent, type PendingEvent, type QueueLimits, type QueueStats } from '../../exporter/queue.js';
 
 // queue_counters keeps the pending count and bytes exact across every process
@@ -58,10 +57,13 @@ export interface SqliteQueueOptions extends QueueLimits {}
  * event is on disk before record() resolves. Writes (enqueues, and marks as
  * each gateway response arrives) share one commit per event-loop turn, so
  * neither pays an fsync each. auto_vacuum=INCREMENTAL: the space retention
- * frees goes back to the file system.
+ * frees goes back to the file system. The file holds the instance's events
+ * (user ids, metadata, allowlisted private values), so it is owner-only: 0600,
+ * also when it existed wider (SQLite gives its -wal/-shm the same mode), in a
+ * directory created 0700.
  */
 export function openSqliteQueue(path: string, options: SqliteQueueOptions = {}): EventQueue {
-  mkdirSync(dirname(path), { recursive: true });
+  ensurePrivateFile(path);
   const db = new BetterSqlite3(path);
   db.pragma('busy_timeout = 10000');
   if ((db.pragma('auto_vacuum', { simple: true }) as number) !== 2) {
