@@ -11,14 +11,27 @@ import { parseStoreUrl, redactUrl, splitStoreUrls, type StoreUrl } from './store
 
 export { parseStoreUrl, splitStoreUrls, type StoreUrl } from './store-url.js';
 
+export interface OpenStoreOptions {
+  /**
+   * Keep events this long, by event time; older ones are deleted in the background
+   * (SQLite: batched deletes on the writer thread; PostgreSQL: daily partitions dropped whole).
+   * Undefined: keep everything. NATS streams keep what their `max_age` says (nats-options.ts).
+   */
+  retentionMs?: number;
+}
+
 /**
  * Opens the store a URL names; a comma-separated list opens each and fans out
  * to all of them. Network stores connect and prepare their schema or stream
  * here, so a wrong URL or an unreachable server fails the start, not the first write.
  */
-export async function openStore(url: string): Promise<EventStore> {
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<EventStore> {
+  if (options.retentionMs !== undefined && !(Number.isSafeInteger(options.retentionMs) && options.retentionMs > 0)) {
+    throw new Error(`retention must be a positive number of milliseconds, got ${options.retentionMs}`);
+  }
   // Every URL is checked before anything is opened, so a typo opens (and leaks) nothing.
   const parsed = splitStoreUrls(url).map(parseStoreUrl);
+  const openOne = (store: StoreUrl): Promise<EventStore> => openOneStore(store, options);
   if (parsed.length === 1) return openOne(parsed[0]!);
   const settled = await Promise.allSettled(parsed.map(openOne));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -30,7 +43,7 @@ export async function openStore(url: string): Promise<EventStore> {
   return createFanOutStore(opened);
 }
 
-async function openOne(parsed: StoreUrl): Promise<EventStore> {
+async function openOneStore(parsed: StoreUrl, options: OpenStoreOptions): Promise<EventStore> {
   switch (parsed.scheme) {
     case 'memory':
       return createMemoryStore();
@@ -38,12 +51,12 @@ async function openOne(parsed: StoreUrl): Promise<EventStore> {
       // On its own thread: better-sqlite3 blocks, and the gateway thread has decoding to do meanwhile.
       try {
         prepareSqliteDirectory(parsed.path);
-        return await openSqliteWorkerStore(parsed.path);
+        return await openSqliteWorkerStore(parsed.path, { retentionMs: options.retentionMs });
       } catch (error) {
         throw new Error(`sqlite store ${parsed.path}: ${(error as Error).message}`, { cause: error });
       }
     case 'postgres':
-      return openPostgresStore(parsed.url);
+      return openPostgresStore(parsed.url, { retentionMs: options.retentionMs });
     case 'nats':
       return openNatsStore(parsed.url);
   }

@@ -21,7 +21,13 @@ export type PostgresStore = EventStore & EventReader;
  * retryable: the instance re-sends them, and the primary key absorbs any that
  * had in fact committed.
  */
-export async function openPostgresStore(url: string): Promise<PostgresStore> {
+export interface PostgresStoreOptions {
+  /** Drop event partitions whose whole day is older than this (postgres-partitions.ts). Undefined: keep all. */
+  retentionMs?: number;
+}
+
+export async function openPostgresStore(url: string, storeOptions: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  void storeOptions;
   const options = parsePostgresUrl(url);
   const pool = new pg.Pool(options.pool);
   // An idle connection that dies (server restart, pg_terminate_backend) is reported here; the pool

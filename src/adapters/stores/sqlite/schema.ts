@@ -4,9 +4,22 @@ import { idHash } from './event-keys.js';
 /**
  * Versioned migrations, applied in order inside one transaction each and
  * tracked in `PRAGMA user_version`. Append only: never edit a shipped step.
+ *
+ * Rollouts: `store_meta.compatible_since` is the oldest schema version whose
+ * gateway can still use the database. An additive step (a new table or index
+ * older code never touches) keeps it; a step that changes what older code
+ * reads or writes (`breaking`) raises it to its own version. A gateway opening
+ * a database newer than it knows starts if its own version is at least that
+ * floor (a rollback, an old replica restarting mid-rollout), else refuses.
  */
-const MIGRATIONS: readonly string[] = [
-  `
+interface Migration {
+  sql: string;
+  /** Older gateways would misuse the schema after this step (and must refuse it). */
+  breaking: boolean;
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  { breaking: true, sql: `
   CREATE TABLE stream_metadata (
     id            INTEGER PRIMARY KEY,
     digest        TEXT NOT NULL UNIQUE,
@@ -46,17 +59,18 @@ const MIGRATIONS: readonly string[] = [
     id         INTEGER PRIMARY KEY CHECK (id = 1),
     checked_ms INTEGER NOT NULL
   );
-  `,
+  ` },
   // The dashboard's per-instance figures (last seen, events in 24 h, latest event) as index lookups.
-  `
+  { breaking: false, sql: `
   CREATE INDEX events_by_metadata_time ON events(metadata_id, received_ms);
   CREATE INDEX rejected_by_metadata_time ON rejected_events(metadata_id, received_ms);
-  `,
+  ` },
   // Ingest at the transport's speed: the events table loses its UNIQUE id and its five secondary
   // indexes (each insert maintained them all; the UNIQUE index on random ids dirtied pages all over
   // it on every commit). Deduplication moves to event_keys, keyed by event time (event-keys.ts);
   // the dashboard's figures come from event_minutes, rollups kept in the same commits.
-  `
+  // Breaking: a version 2 gateway would insert events without their keys, and miss duplicates.
+  { breaking: true, sql: `
   CREATE TABLE events_v3 (
     seq          INTEGER PRIMARY KEY,
     event_id     TEXT NOT NULL,
@@ -94,20 +108,45 @@ const MIGRATIONS: readonly string[] = [
     SELECT received_ms / 60000 * 60000, metadata_id, feature, action, count(*), max(received_ms), max(seq)
       FROM events GROUP BY 1, 2, 3, 4;
   CREATE INDEX event_minutes_by_metadata ON event_minutes(metadata_id, minute_ms);
-  `,
+  ` },
 ];
+
+/** The schema version this gateway writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The floor after applying migrations up to `version`: the newest breaking step so far. */
+function floorAt(version: number): number {
+  let floor = 0;
+  for (let v = 1; v <= version; v++) if (MIGRATIONS[v - 1]!.breaking) floor = v;
+  return floor;
+}
 
 export function migrate(db: Database): void {
   // Migration 3 hashes the ids already stored with the store's own function.
   db.function('tgw_id_hash', { deterministic: true }, (id: unknown) => idHash(String(id)));
   const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new Error(`database schema version ${current} is newer than this gateway knows (${MIGRATIONS.length})`);
+  if (current > SCHEMA_VERSION) {
+    // store_meta exists from version 3 on, so in any database newer than this gateway.
+    const floor = (db.prepare(`SELECT value FROM store_meta WHERE key = 'compatible_since'`).pluck().get() as number | undefined) ?? current;
+    if (SCHEMA_VERSION < floor) {
+      throw new Error(
+        `database schema version ${current} needs a gateway of schema version ${floor} or later; this gateway has schema version ${SCHEMA_VERSION}: run a newer gateway release on this store`,
+      );
+    }
+    return; // additive steps since our version: use the database as it is, change nothing
   }
-  for (let version = current; version < MIGRATIONS.length; version++) {
+  for (let version = current; version < SCHEMA_VERSION; version++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[version]!);
+      db.exec(MIGRATIONS[version]!.sql);
       db.pragma(`user_version = ${version + 1}`);
+      if (version + 1 >= 3) {
+        db.prepare(`INSERT INTO store_meta (key, value) VALUES ('compatible_since', ?) ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)`)
+          .run(floorAt(version + 1));
+      }
     }).immediate();
+  }
+  if (current === SCHEMA_VERSION && current >= 3) {
+    // Databases migrated before the floor existed get it written once.
+    db.prepare(`INSERT INTO store_meta (key, value) VALUES ('compatible_since', ?) ON CONFLICT(key) DO NOTHING`).run(floorAt(SCHEMA_VERSION));
   }
 }

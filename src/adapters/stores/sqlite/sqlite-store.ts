@@ -18,10 +18,18 @@ import {
 } from '../../../core/store.js';
 import { createEventKeys, type EventKeys } from './event-keys.js';
 import { migrate } from './schema.js';
+import { createSqliteRetention, type SqliteRetention } from './sqlite-retention.js';
 
 export interface SqliteStoreOptions {
   /** Most entries committed in one transaction; a larger backlog takes several. */
   maxEntriesPerCommit?: number;
+  /**
+   * Events whose event time is older than this are deleted (sqlite-retention.ts), with their
+   * dedup keys, old rejected entries and rollups. Undefined: kept forever.
+   */
+  retentionMs?: number;
+  /** How often a retention pass starts (a pass runs in small steps until nothing is left). Default 60 s. */
+  retentionIntervalMs?: number;
 }
 
 export type SqliteStore = EventStore & EventReader;
@@ -42,11 +50,22 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   ensurePrivateFile(path); // 0600 before SQLite opens it: -wal/-shm inherit the mode (events and license keys)
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path);
+  if ((db.pragma('page_count', { simple: true }) as number) === 0) {
+    // A new file: pages freed by retention go back to the file system (incremental_vacuum). Only
+    // settable before the first table (and the WAL switch); an existing file needs a one-time
+    // offline VACUUM to take it (README), which the gateway does not run itself: on a big store it
+    // would hold the start for minutes. Without it freed pages are reused, the file just never shrinks.
+    db.pragma('auto_vacuum = INCREMENTAL');
+  }
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   migrate(db);
-  return new SqliteEventStore(db, `sqlite:${path}`, options.maxEntriesPerCommit ?? 20_000);
+  const store = new SqliteEventStore(db, `sqlite:${path}`, options.maxEntriesPerCommit ?? 20_000);
+  if (options.retentionMs !== undefined) {
+    store.startRetention(createSqliteRetention(db, { retentionMs: options.retentionMs }), options.retentionIntervalMs ?? 60_000);
+  }
+  return store;
 }
 
 /** A read-only view of a store file, for the CLI; does not create anything. */
@@ -111,6 +130,7 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
   private readonly upsertMinute: Statement;
   private readonly probe: Statement;
   private readonly keys: EventKeys;
+  private retentionTimer: NodeJS.Timeout | undefined;
 
   constructor(
     db: Database,
@@ -167,8 +187,36 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
     }
   }
 
+  /**
+   * A pass every intervalMs; each step a short transaction, the next one queued behind whatever
+   * writes arrived meanwhile (both go through setImmediate), so a long pass never holds ingest.
+   */
+  startRetention(retention: SqliteRetention, intervalMs: number): void {
+    let running = false;
+    const step = (): void => {
+      if (this.closed) return;
+      let more: boolean;
+      try {
+        more = retention.step();
+      } catch {
+        more = false; // busy or failing: the next pass tries again; writes report their own failures
+      }
+      if (more) setImmediate(step);
+      else running = false;
+    };
+    const pass = (): void => {
+      if (running || this.closed) return;
+      running = true;
+      step();
+    };
+    this.retentionTimer = setInterval(pass, intervalMs);
+    this.retentionTimer.unref();
+    setImmediate(pass);
+  }
+
   override async close(): Promise<void> {
     if (this.closed) return;
+    clearInterval(this.retentionTimer);
     this.flush();
     await super.close();
   }

@@ -9,8 +9,11 @@ import { packBatch, unpackOutcomes, type FromWorker, type SqliteWorkerData, type
  * Semantics are the SQLite store's (the worker runs it); this side only
  * forwards. Resolves once the database is open, or rejects with why not.
  */
-export async function openSqliteWorkerStore(path: string, options: { maxEntriesPerCommit?: number } = {}): Promise<EventStore> {
-  const workerData: SqliteWorkerData = { path, maxEntriesPerCommit: options.maxEntriesPerCommit };
+export async function openSqliteWorkerStore(
+  path: string,
+  options: { maxEntriesPerCommit?: number; retentionMs?: number; retentionIntervalMs?: number } = {},
+): Promise<EventStore> {
+  const workerData: SqliteWorkerData = { path, ...options };
   const worker = startWorker('sqlite-worker', { workerData });
   const waiting = new Map<number, (message: FromWorker) => void>();
   let nextId = 0;

@@ -8,11 +8,11 @@ import { packOutcomes, unpackBatch, type FromWorker, type SqliteWorkerData, type
  */
 const port = parentPort!;
 const send = (message: FromWorker): void => port.postMessage(message);
-const { path, maxEntriesPerCommit } = workerData as SqliteWorkerData;
+const { path, ...options } = workerData as SqliteWorkerData;
 
 let store: SqliteStore;
 try {
-  store = openSqliteStore(path, { maxEntriesPerCommit });
+  store = openSqliteStore(path, options);
   send({ type: 'ready' });
 } catch (error) {
   send({ type: 'failed', reason: error instanceof Error ? error.message : String(error) });

@@ -22,6 +22,8 @@ export type FromWorker =
 export interface SqliteWorkerData {
   path: string;
   maxEntriesPerCommit?: number;
+  retentionMs?: number;
+  retentionIntervalMs?: number;
 }
 
 /**
