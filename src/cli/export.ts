@@ -3,8 +3,9 @@ import { grpcGatewayConnector } from '../adapters/grpc/export-transport.js';
 import { createExporterMetrics } from '../adapters/http/exporter-metrics.js';
 import { startMetricsServer } from '../adapters/http/metrics-server.js';
 import { openQueue } from '../adapters/queues/open-queue.js';
-import { EXPORT_SETTINGS, toExportConfig } from '../config/exporter-config.js';
+import { EXPORT_SCHEMA, buildExportConfig } from '../config/exporter-config.js';
 import { addSettings, resolveSettings } from '../config/settings.js';
+import { logWarnings } from './settings-warnings.js';
 import { describeIdentity } from '../exporter/exporter-identity.js';
 import { createExportLoop } from '../exporter/export-loop.js';
 import { createLogger } from '../logger.js';
@@ -13,9 +14,11 @@ export function exportCommand(): Command {
   const command = new Command('export')
     .description('the export daemon: send queued events to a gateway in batches, mark what it acknowledged, retry the rest')
     .option('--once', 'run one export and exit; non-zero if anything was left unacknowledged');
-  addSettings(command, EXPORT_SETTINGS).action(async (options: { once?: boolean }) => {
-    const config = toExportConfig(resolveSettings(command, EXPORT_SETTINGS));
+  addSettings(command, 'export', EXPORT_SCHEMA).action(async (options: { once?: boolean }) => {
+    const settings = resolveSettings(command, 'export', EXPORT_SCHEMA);
+    const config = buildExportConfig(settings.values);
     const logger = createLogger({ level: config.logLevel });
+    logWarnings(logger, settings.warnings);
     const queue = await openQueue(config.queue);
     const metrics = createExporterMetrics({ queue });
     const loop = createExportLoop({

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { configCommand } from './config.js';
 import { eventsCommand } from './events.js';
 import { exportCommand } from './export.js';
 import { licenseCommand } from './license.js';
@@ -22,7 +23,8 @@ const program = new Command('telemetry-gateway')
   .addCommand(sendSampleCommand())
   .addCommand(recordCommand())
   .addCommand(exportCommand())
-  .addCommand(queueCommand());
+  .addCommand(queueCommand())
+  .addCommand(configCommand());
 
 // `events list | head` closes stdout early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

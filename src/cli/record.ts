@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { openQueue } from '../adapters/queues/open-queue.js';
-import { RECORD_SETTINGS, toRecordConfig } from '../config/exporter-config.js';
-import { addSettings, resolveSettings } from '../config/settings.js';
+import { RECORD_SCHEMA, buildRecordConfig } from '../config/exporter-config.js';
+import { addSettings, printWarnings, resolveSettings } from '../config/settings.js';
 import type { RecordParams } from '../exporter/build-event.js';
 import { createRecorder } from '../exporter/recorder.js';
 
@@ -15,9 +15,11 @@ export function recordCommand(): Command {
     .option('--private-metadata <json>', 'private metadata as a JSON object (leaves only for allowlisted keys)', jsonObject)
     .option('--marketing <json>', 'marketing tracking as a JSON object (removed unless --redaction public-service)', jsonObject)
     .option('--user-id <n>', 'user id', userId);
-  addSettings(command, RECORD_SETTINGS).action(
+  addSettings(command, 'record', RECORD_SCHEMA).action(
     async (feature: string, action: string, options: { metadata: Record<string, number>; privateMetadata?: JsonObject; marketing?: JsonObject; userId?: number }) => {
-      const config = toRecordConfig(resolveSettings(command, RECORD_SETTINGS));
+      const settings = resolveSettings(command, 'record', RECORD_SCHEMA);
+      printWarnings(settings.warnings);
+      const config = buildRecordConfig(settings.values);
       const queue = await openQueue(config.queue, config.queueLimits);
       try {
         const recorder = createRecorder({ ...config, queue });

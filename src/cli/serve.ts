@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { startGateway, type Gateway } from '../app.js';
-import { GATEWAY_SETTINGS, toGatewayConfig } from '../config/gateway-config.js';
+import { SERVE_SCHEMA, buildGatewayConfig } from '../config/gateway-config.js';
 import { addSettings, resolveSettings } from '../config/settings.js';
+import { logWarnings } from './settings-warnings.js';
 import { createLogger } from '../logger.js';
 import { describeStartupError } from './startup-error.js';
 
@@ -9,9 +10,11 @@ export function serveCommand(): Command {
   const command = new Command('serve').description(
     'serve telemetrygateway.v1 over gRPC, with /-/version, /-/healthz and /metrics over HTTP on the same port',
   );
-  addSettings(command, GATEWAY_SETTINGS).action(async () => {
-    const config = toGatewayConfig(resolveSettings(command, GATEWAY_SETTINGS));
+  addSettings(command, 'serve', SERVE_SCHEMA).action(async () => {
+    const settings = resolveSettings(command, 'serve', SERVE_SCHEMA);
+    const config = buildGatewayConfig(settings.values);
     const logger = createLogger({ level: config.logLevel });
+    logWarnings(logger, settings.warnings);
     let gateway: Gateway;
     try {
       gateway = await startGateway(config, { logger });

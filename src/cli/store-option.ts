@@ -1,14 +1,17 @@
 import type { Command } from 'commander';
-import { GATEWAY_SETTINGS } from '../config/gateway-config.js';
-import { addSettings, resolveSettings, type Setting } from '../config/settings.js';
+import { SERVE_SCHEMA } from '../config/gateway-config.js';
+import { addSettings, printWarnings, resolveSettings } from '../config/settings.js';
 
-const STORE_SETTING: readonly Setting[] = GATEWAY_SETTINGS.filter((s) => s.flag === 'store');
+/** `events` reads the store `serve` writes: its --store, TELEMETRY_GATEWAY_SERVE_STORE, the file's `serve:` section. */
+const STORE_SCHEMA = SERVE_SCHEMA.pick({ store: true });
 
 /** `--store URL` with the same default and env variable as `serve`. */
 export function addStoreOption(command: Command): Command {
-  return addSettings(command, STORE_SETTING);
+  return addSettings(command, 'serve', STORE_SCHEMA);
 }
 
 export function resolveStoreUrl(command: Command): string {
-  return resolveSettings(command, STORE_SETTING).store as string;
+  const settings = resolveSettings(command, 'serve', STORE_SCHEMA);
+  printWarnings(settings.warnings);
+  return settings.values.store;
 }

@@ -1,134 +1,110 @@
-import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import type { z } from 'zod';
+import { fileValuesFor, readConfigFile } from './config-file.js';
+import { parseSettings } from './parse-settings.js';
+import { ENV_PREFIX, envName, knownEnvNames, type SectionName } from './sections.js';
+import { describeSettings, flagName, type SettingMeta, type SettingsShape } from './setting.js';
 
-/** Every setting is also an environment variable with this prefix, e.g. TELEMETRY_GATEWAY_LISTEN. */
-export const ENV_PREFIX = 'TELEMETRY_GATEWAY_';
+export { ENV_PREFIX, envName } from './sections.js';
+export type { Setting, SettingValues } from './settings-compat.js';
 
-export type SettingKind = 'string' | 'integer' | 'boolean' | 'list';
-
-/** One configurable value: a flag, its environment variable, its key in a --config file. */
-export interface Setting {
-  /** Long flag name without dashes; also the key in a config file. */
-  flag: string;
-  kind: SettingKind;
-  description: string;
-  valueName?: string;
-  defaultValue?: string | number | boolean | string[];
-  choices?: readonly string[];
-  /** Kept out of --help defaults and error messages. */
-  secret?: boolean;
-}
-
-export function envName(flag: string): string {
-  return ENV_PREFIX + flag.toUpperCase().replace(/-/g, '_');
-}
-
-/** Registers settings as commander options; help shows the env variable and the default. */
-export function addSettings(command: Command, settings: readonly Setting[]): Command {
-  for (const setting of settings) {
-    const flags =
-      setting.kind === 'boolean' ? `--${setting.flag}` : `--${setting.flag} <${setting.valueName ?? 'value'}>`;
-    const option = new Option(flags, `${setting.description} [env: ${envName(setting.flag)}]`);
-    if (setting.choices) option.choices(setting.choices);
-    if (setting.kind === 'list') option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
-    if (setting.defaultValue !== undefined && !setting.secret) {
-      option.default(setting.defaultValue, Array.isArray(setting.defaultValue) ? setting.defaultValue.join(',') : undefined);
-    }
+/**
+ * Registers a command's settings as commander options, all derived from its
+ * schema: the flag, its value name and choices, the env variable and the
+ * default shown in help. Commander's own defaults are for help only:
+ * `resolveSettings` applies the schema's.
+ */
+export function addSettings(command: Command, section: SectionName, schema: z.ZodObject<SettingsShape>): Command {
+  for (const { flag, meta } of describeSettings(schema)) {
+    const flags = meta.kind === 'boolean' ? `--${flag}` : `--${flag} <${meta.valueName ?? 'value'}>`;
+    const option = new Option(flags, `${meta.description} [env: ${envName(flag, section)}]`);
+    if (meta.choices) option.choices(meta.choices);
+    if (meta.kind === 'list') option.argParser((value: string, previous: unknown) => [...(Array.isArray(previous) ? previous : []), value]);
+    const shown = helpDefault(meta);
+    if (shown !== undefined) option.default(meta.defaultValue ?? null, shown);
     command.addOption(option);
   }
-  command.addOption(new Option('--config <file>', 'JSON file of settings keyed by flag name (flags and env win)'));
+  command.addOption(
+    new Option('--config <file>', `YAML or JSON file with a "${section}:" section keyed by flag name (or, as before, flat flag-name keys); flags and env win`),
+  );
   return command;
 }
 
-export type SettingValues = Record<string, string | number | boolean | string[] | undefined>;
+/** The default as help shows it: the value itself, or what it means when the value would mislead. Never a secret's. */
+function helpDefault(meta: SettingMeta): string | undefined {
+  if (meta.secret) return undefined;
+  if (meta.defaultText !== undefined) return meta.defaultText;
+  if (meta.defaultValue === undefined) return undefined;
+  if (Array.isArray(meta.defaultValue)) return meta.defaultValue.length === 0 ? 'none' : meta.defaultValue.join(',');
+  return JSON.stringify(meta.defaultValue);
+}
+
+/** Something an operator should fix, reported once per run by the command (as a log line if it logs JSON). */
+export interface SettingsWarning {
+  message: string;
+  /** The env variable concerned (its name only: values are never reported). */
+  env: string;
+  /** The name to use instead, for an old name. */
+  use?: string;
+}
+
+export interface ResolvedSettings<T> {
+  values: T;
+  warnings: SettingsWarning[];
+}
 
 /**
- * Resolves each setting with the precedence flag > environment > config file >
- * default, converting and checking types. Throws an Error naming the offending
- * source and setting (never its value when the setting is secret).
+ * Resolves a command's settings with the precedence flag > env > config file >
+ * default, parsing each through the schema. Env variables are
+ * TELEMETRY_GATEWAY_<SECTION>_<FLAG>; the old unnamespaced name is read when
+ * the new one is unset, with a warning. Unknown TELEMETRY_GATEWAY_* names are
+ * warned about by name. Throws an Error naming the flag, env variable or file
+ * key of a refused value, never a secret's value.
  */
-export function resolveSettings(
+export function resolveSettings<S extends SettingsShape>(
   command: Command,
-  settings: readonly Setting[],
+  section: SectionName,
+  schema: z.ZodObject<S>,
   env: NodeJS.ProcessEnv = process.env,
-): SettingValues {
-  const cli = command.opts() as SettingValues;
-  const configPath = cli.config as string | undefined;
-  const file = configPath === undefined ? {} : readConfigFile(configPath);
-  const known = new Set(settings.map((s) => s.flag));
-  for (const key of Object.keys(file)) {
-    if (!known.has(key)) throw new Error(`${configPath}: unknown setting "${key}" (known: ${[...known].join(', ')})`);
-  }
-  const values: SettingValues = {};
-  for (const setting of settings) {
-    const key = camelCase(setting.flag);
-    const fromCli = command.getOptionValueSource(key) === 'cli';
-    const envValue = env[envName(setting.flag)];
-    let raw: unknown;
-    let where: string;
-    if (fromCli) [raw, where] = [cli[key], `--${setting.flag}`];
-    else if (envValue !== undefined && envValue !== '') [raw, where] = [envValue, envName(setting.flag)];
-    else if (setting.flag in file) [raw, where] = [file[setting.flag], `${configPath}: "${setting.flag}"`];
-    else [raw, where] = [setting.defaultValue, `default of --${setting.flag}`];
-    values[key] = raw === undefined ? undefined : convert(setting, raw, where);
-  }
-  return values;
-}
-
-function convert(setting: Setting, raw: unknown, where: string): string | number | boolean | string[] {
-  const shown = setting.secret ? '(hidden)' : JSON.stringify(raw);
-  const fail = (expected: string): never => {
-    throw new Error(`${where}: expected ${expected}, got ${shown}`);
-  };
-  switch (setting.kind) {
-    case 'boolean':
-      if (typeof raw === 'boolean') return raw;
-      if (typeof raw === 'string' && /^(true|1|yes)$/i.test(raw)) return true;
-      if (typeof raw === 'string' && /^(false|0|no)$/i.test(raw)) return false;
-      return fail('true or false');
-    case 'integer': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-      if (!Number.isSafeInteger(n) || n < 0) return fail('a non-negative integer');
-      return n;
-    }
-    case 'list':
-      if (Array.isArray(raw) && raw.every((v) => typeof v === 'string')) return raw.flatMap(splitList);
-      if (typeof raw === 'string') return splitList(raw);
-      return fail('a list of strings');
-    case 'string': {
-      if (typeof raw !== 'string') return fail('a string');
-      if (setting.choices && !setting.choices.includes(raw)) return fail(`one of ${setting.choices.join(', ')}`);
-      return raw;
+): ResolvedSettings<z.output<z.ZodObject<S>>> {
+  const configPath: unknown = command.getOptionValue('config');
+  const file = typeof configPath === 'string' ? fileValuesFor(readConfigFile(configPath), section, schema) : undefined;
+  const raw: Record<string, unknown> = {};
+  const where = new Map<string, string>();
+  const warnings: SettingsWarning[] = [];
+  for (const { key, flag } of describeSettings(schema)) {
+    const name = envName(flag, section);
+    const legacy = envName(flag);
+    if (command.getOptionValueSource(key) === 'cli') {
+      raw[key] = command.getOptionValue(key);
+      where.set(key, `--${flag}`);
+    } else if (present(env[name])) {
+      raw[key] = env[name];
+      where.set(key, name);
+    } else if (present(env[legacy])) {
+      raw[key] = env[legacy];
+      where.set(key, legacy);
+      warnings.push({ message: `${legacy} is an old name: use ${name} (the old name is read only when the new one is unset)`, env: legacy, use: name });
+    } else if (file !== undefined && flag in file.values) {
+      raw[key] = file.values[flag];
+      where.set(key, file.where(flag));
     }
   }
+  const known = knownEnvNames();
+  for (const name of Object.keys(env).sort()) {
+    if (name.startsWith(ENV_PREFIX) && !known.has(name)) {
+      warnings.push({ message: `${name} is not a setting of any command; ignored (a typo?)`, env: name });
+    }
+  }
+  const values = parseSettings(schema, raw, (key) => where.get(key) ?? `the default of --${flagName(key)}`);
+  return { values, warnings };
 }
 
-function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((v) => v.trim())
-    .filter((v) => v !== '');
+function present(value: string | undefined): value is string {
+  return value !== undefined && value !== '';
 }
 
-function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new Error(`--config ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check the path given to --config`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`--config ${path}: not valid JSON (${(error as Error).message})`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new Error(`config file ${path} must hold a JSON object of settings`);
-  }
-  return parsed as Record<string, unknown>;
-}
-
-function camelCase(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+/** Writes warnings as plain lines on stderr, for commands without a JSON logger. */
+export function printWarnings(warnings: readonly SettingsWarning[], write: (line: string) => void = (line) => process.stderr.write(line)): void {
+  for (const warning of warnings) write(`telemetry-gateway: warning: ${warning.message}\n`);
 }

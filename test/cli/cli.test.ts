@@ -68,7 +68,7 @@ describe('CLI tour: serve, send-sample, events list/count', () => {
     const badListen = await runCli(['serve', '--listen', 'nope']);
     assert.match(badListen.stderr, /invalid address "nope"/);
     const badEnv = await runCli(['serve'], { env: { TELEMETRY_GATEWAY_MAX_MESSAGE_BYTES: 'lots' } });
-    assert.match(badEnv.stderr, /TELEMETRY_GATEWAY_MAX_MESSAGE_BYTES: expected a non-negative integer/);
+    assert.match(badEnv.stderr, /TELEMETRY_GATEWAY_MAX_MESSAGE_BYTES: expected an integer of at least 1024, got "lots"/);
     const missing = await runCli(['events', 'count', '--store', 'sqlite:/nonexistent/dir/t.db']);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /cannot open store/);
@@ -80,7 +80,7 @@ describe('CLI tour: serve, send-sample, events list/count', () => {
       assert.ok(help.stdout.includes(flag), `${flag} missing from --help`);
     }
     const text = help.stdout.replace(/\s+/g, ' ');
-    assert.match(text, /TELEMETRY_GATEWAY_LISTEN/);
+    assert.match(text, /\[env: TELEMETRY_GATEWAY_SERVE_LISTEN\]/);
     assert.match(text, /default: "127\.0\.0\.1:10080"/);
     assert.match(text, /default: "sqlite:\.\/data\/telemetry\.db"/);
   });

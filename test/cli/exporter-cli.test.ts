@@ -161,7 +161,7 @@ describe('CLI: record, export, queue', () => {
   it('--help lists every export setting with its env variable', async () => {
     const help = (await runCli(['export', '--help'])).stdout.replace(/\s+/g, ' ');
     for (const flag of ['gateway', 'queue', 'license-key', 'instance-id', 'external-url', 'interval', 'timeout', 'shutdown-timeout', 'insecure', 'batch-size', 'retention', 'service-token']) {
-      assert.match(help, new RegExp(`--${flag}\\b.*?\\[env: TELEMETRY_GATEWAY_${flag.toUpperCase().replace(/-/g, '_')}\\]`));
+      assert.match(help, new RegExp(`--${flag}\\b.*?\\[env: TELEMETRY_GATEWAY_EXPORT_${flag.toUpperCase().replace(/-/g, '_')}\\]`));
     }
     assert.match(help, /--once/);
   });
