@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AllowlistEntry } from '../core/privacy/allowlist.js';
 import { parseAllowlistText } from '../exporter/allowlist-text.js';
+import { readErrorCode } from './read-error.js';
 
 /**
  * Reads the allowlist file both ends share: the exporter's --allowlist-file and
@@ -13,7 +14,7 @@ export function readAllowlistFile(path: string | undefined, flag = '--allowlist-
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new Error(`${flag} ${path}: cannot read it (${readErrorCode(error)})`);
   }
   return parseAllowlistText(text, path);
 }

@@ -1,21 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parse as parseYaml } from 'yaml';
+import { parse } from 'yaml';
 import { describeIssue } from './parse-settings.js';
+import { readErrorCode } from './read-error.js';
 import { CONFIG_SECTIONS, SECTION_NAMES, isSectionName, type SectionName } from './sections.js';
 import { describeSettings, flagName, type SettingsShape } from './setting.js';
 
 /**
  * A --config file: YAML or JSON (JSON is YAML too), either
  *
- *   - sections per command, keys as flag names:
+ *   - sections per command, keyed by flag name:
  *       serve: { listen: "0.0.0.0:10080", store: "postgres://..." }
  *       export: { gateway: "https://...", batch-size: 5000 }
- *   - or flat, keys as the flag names of the command being run (the format
+ *   - or flat, keyed by the flag names of the command being run (the format
  *     before sections; still read).
  *
  * Unknown sections and keys are refused with their name and the file's path;
- * values are checked by the same schema as flags and env variables.
+ * values are checked by the schema that checks flags and env variables.
  */
 export type ConfigFile =
   | { path: string; layout: 'sections'; sections: Partial<Record<SectionName, Record<string, unknown>>> }
@@ -27,18 +28,17 @@ export function readConfigFile(path: string): ConfigFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
-    throw new Error(`--config ${path}: cannot read it (${code}); check the path given to --config`);
+    throw new Error(`--config ${path}: cannot read it (${readErrorCode(error)}); check the path given to --config`);
   }
   let parsed: unknown;
   try {
-    parsed = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+    parsed = /\.json$/i.test(path) ? JSON.parse(text) : parse(text);
   } catch (error) {
     const kind = /\.json$/i.test(path) ? 'JSON' : 'YAML';
     throw new Error(`--config ${path}: not valid ${kind} (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
   }
   if (parsed === null || parsed === undefined) return { path, layout: 'sections', sections: {} };
-  if (!isRecord(parsed)) throw new Error(`--config ${path}: expected a mapping of settings (sections such as serve: or export:, or flag names)`);
+  if (!isRecord(parsed)) throw new Error(`--config ${path}: expected a mapping of settings (sections like serve: or export:, or flag names)`);
   if (!Object.keys(parsed).some(isSectionName)) return { path, layout: 'flat', values: parsed };
   checkSections(path, parsed);
   const sections: Partial<Record<SectionName, Record<string, unknown>>> = {};
@@ -66,7 +66,7 @@ function sectionSchema(schema: z.ZodObject<SettingsShape>): z.ZodObject {
   return z.strictObject(fields);
 }
 
-/** Throws for the first unknown section or key, or refused value, naming it as section.key. */
+/** Throws for the first unknown section or key, or refused value, naming it section.key. */
 function checkSections(path: string, data: Record<string, unknown>): void {
   const result = fileSchema().safeParse(data);
   if (result.success) return;

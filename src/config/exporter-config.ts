@@ -8,6 +8,7 @@ import { parseExportMode, type ExportMode } from '../exporter/export-mode.js';
 import { parseGatewayUrl } from '../exporter/gateway-url.js';
 import type { QueueLimits } from '../exporter/queue.js';
 import { readAllowlistFile } from './allowlist-file.js';
+import { readErrorCode } from './read-error.js';
 import { LOG_LEVELS, parseHostPort } from './gateway-config.js';
 import { parseSettings } from './parse-settings.js';
 import { boolean, duration, flagName, integer, list, oneOf, optionalText, text } from './setting.js';
@@ -142,14 +143,13 @@ export function buildExportConfig(settings: ExportSettings): ExportConfig {
   };
 }
 
-/** Reads a PEM file and checks it holds what the flag needs, so a wrong file fails here and not as a TLS error later. */
+/** Reads a PEM file and checks it holds what the flag needs, so a wrong file fails here and not in TLS later. */
 function readPem(path: string, flag: string, label: 'CERTIFICATE' | 'PRIVATE KEY'): Buffer {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
   } catch (error) {
-    const code = error instanceof Error && 'code' in error ? String(error.code) : 'error';
-    throw new Error(`${flag} ${path}: cannot read it (${code})`);
+    throw new Error(`${flag} ${path}: cannot read it (${readErrorCode(error)})`);
   }
   const pattern = label === 'CERTIFICATE' ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
   if (!pattern.test(bytes.toString('latin1'))) {

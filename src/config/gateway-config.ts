@@ -106,12 +106,12 @@ function tlsFiles(certFile: string | undefined, keyFile: string | undefined, cli
   return { certFile, keyFile, clientCaFile };
 }
 
-/** Defaults for programmatic use (tests, embedding); overrides are taken as given. */
+/** Defaults for programmatic use (tests, embedding); overrides are used unchecked. */
 export function defaultGatewayConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
   return { ...buildGatewayConfig(SERVE_SCHEMA.parse({})), ...overrides };
 }
 
-/** @deprecated for tests written against the old settings list: the serve settings as flag/default records. */
+/** @deprecated for tests written against the old settings list: the serve settings in flag/default records. */
 export const GATEWAY_SETTINGS: readonly Setting[] = describeLegacySettings(SERVE_SCHEMA);
 
 /** Parses camelCase values (as `resolveSettings` once returned) through the schema, then builds the config. */

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { IdentityPolicy } from '../core/identity/identify.js';
 import type { ServiceToken } from '../core/identity/service-tokens.js';
 import { parseAuthorizedKeys } from '../core/identity/vendor-keys.js';
 import type { GatewayConfig } from './gateway-config.js';
+import { readErrorCode } from './read-error.js';
 
 /** Reads the files the identity settings name; errors say which file and why, never its secrets. */
 export function loadIdentityPolicy(config: GatewayConfig): IdentityPolicy {
@@ -11,7 +13,7 @@ export function loadIdentityPolicy(config: GatewayConfig): IdentityPolicy {
       try {
         return parseAuthorizedKeys(readText(file, '--license-public-key'));
       } catch (error) {
-        const message = (error as Error).message;
+        const message = error instanceof Error ? error.message : String(error);
         throw new Error(message.startsWith('--license-public-key') ? message : `--license-public-key ${file}: ${message}`);
       }
     }),
@@ -29,8 +31,8 @@ function readText(path: string, flag: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory, not a file' : (code ?? (error as Error).message);
+    const code = readErrorCode(error);
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory, not a file' : code;
     throw new Error(`${flag} ${path}: cannot read it (${why}); check the path given to ${flag}`);
   }
 }
@@ -42,6 +44,11 @@ export function parseRevocationList(text: string): string[] {
     .filter((line) => line !== '');
 }
 
+// One schema per field, checked in order, so the message names the first bad field of an entry.
+const TOKEN_NAME = z.object({ name: z.string().min(1) });
+const TOKEN_SHA256 = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/i) });
+const TOKEN_SCOPES = z.object({ scopes: z.array(z.string()) });
+
 /** Parses the tokens file: a JSON array of {"name", "sha256" (hex), "scopes"}; plaintext tokens are refused. */
 export function parseServiceTokens(text: string, file: string): ServiceToken[] {
   let parsed: unknown;
@@ -52,15 +59,13 @@ export function parseServiceTokens(text: string, file: string): ServiceToken[] {
   }
   if (!Array.isArray(parsed)) throw new Error(`--service-tokens ${file}: expected a JSON array of tokens`);
   return parsed.map((entry: unknown, i) => {
-    const e = entry as { name?: unknown; sha256?: unknown; scopes?: unknown };
     const where = `--service-tokens ${file}: entry ${i}`;
-    if (typeof e?.name !== 'string' || e.name === '') throw new Error(`${where}: "name" must be a non-empty string`);
-    if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(e.sha256)) {
-      throw new Error(`${where} (${e.name}): "sha256" must be the 64-hex-digit SHA-256 of the token, not the token`);
-    }
-    if (!Array.isArray(e.scopes) || !e.scopes.every((s) => typeof s === 'string')) {
-      throw new Error(`${where} (${e.name}): "scopes" must be an array of strings`);
-    }
-    return { name: e.name, sha256: Buffer.from(e.sha256, 'hex'), scopes: e.scopes as string[] };
+    const name = TOKEN_NAME.safeParse(entry);
+    if (!name.success) throw new Error(`${where}: "name" must be a non-empty string`);
+    const sha256 = TOKEN_SHA256.safeParse(entry);
+    if (!sha256.success) throw new Error(`${where} (${name.data.name}): "sha256" must be the 64-hex-digit SHA-256 of the token, not the token`);
+    const scopes = TOKEN_SCOPES.safeParse(entry);
+    if (!scopes.success) throw new Error(`${where} (${name.data.name}): "scopes" must be an array of strings`);
+    return { name: name.data.name, sha256: Buffer.from(sha256.data.sha256, 'hex'), scopes: scopes.data.scopes };
   });
 }

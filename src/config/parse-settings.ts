@@ -4,7 +4,7 @@ import { SETTING_META, showValue, type SettingsShape } from './setting.js';
 /**
  * Parses raw values (strings from flags and env, anything from a file) keyed
  * by camelCase setting name through a command's schema. Missing values take
- * the schema's defaults. The first problem is thrown as an Error naming where
+ * the schema's defaults. The first problem is thrown in an Error naming where
  * the value came from (`where(key)`: a flag, an env variable, a file key) and
  * never showing a secret's value.
  */

@@ -17,14 +17,14 @@ export type SettingKind = 'string' | 'integer' | 'boolean' | 'list' | 'duration'
 export interface SettingMeta {
   kind: SettingKind;
   description: string;
-  /** Shown in help as `--flag <valueName>`. */
+  /** Shown in help: `--flag <valueName>`. */
   valueName?: string;
   choices?: readonly string[];
   /** Never shown: not in help defaults, error messages, `config validate` or logs. */
   secret?: boolean;
-  /** The default as given (a duration as text, e.g. "5m"); undefined: unset unless a source sets it. */
+  /** The default given (a duration in text, e.g. "5m"); undefined: unset unless a source sets it. */
   defaultValue?: string | number | boolean | string[];
-  /** What help shows as the default when the value alone would mislead ("0" meaning "derived"). */
+  /** What help shows for the default when the value alone would mislead ("0" meaning "derived"). */
   defaultText?: string;
   /** What a valid value looks like, for error messages: "expected a non-negative integer". */
   expected: string;
@@ -79,7 +79,7 @@ export function oneOf<const T extends readonly [string, ...string[]]>(
 
 const integerText = /^\s*\d+\s*$/;
 
-/** A non-negative integer (at least `min`); env and flags give it as decimal digits. */
+/** A non-negative integer (at least `min`); env and flags give it in decimal digits. */
 export function integer(o: Common & { default: number; min?: number; check?: Check<number> }): z.ZodType<number, unknown> {
   const min = o.min ?? 0;
   const schema = z.preprocess(
@@ -120,7 +120,7 @@ export function list(o: Common & { check?: Check<string> }): z.ZodType<string[],
   return checked(schema, each).default([]).register(SETTING_META, meta(o, 'list', 'a list of strings', []));
 }
 
-/** A duration given as text (`30s`, `5m`, `1h30m`), resolved to milliseconds. */
+/** A duration given in text (`30s`, `5m`, `1h30m`), resolved to milliseconds. */
 export function duration(o: Common & { default: string; minMs?: number; maxMs?: number }): z.ZodType<number, unknown> {
   const schema = z.string().transform((value, ctx) => {
     try {
@@ -134,7 +134,7 @@ export function duration(o: Common & { default: string; minMs?: number; maxMs?: 
     }
   });
   const range = o.minMs === undefined && o.maxMs === undefined ? '' : ` from ${describeMs(o.minMs ?? 0)}${o.maxMs === undefined ? '' : ` to ${describeMs(o.maxMs)}`}`;
-  return schema.prefault(o.default).register(SETTING_META, meta(o, 'duration', `a duration such as 30s, 5m or 1h30m${range}`, o.default));
+  return schema.prefault(o.default).register(SETTING_META, meta(o, 'duration', `a duration like 30s, 5m or 1h30m${range}`, o.default));
 }
 
 function describeMs(ms: number): string {

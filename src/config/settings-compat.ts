@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { describeSettings, type SettingKind, type SettingsShape } from './setting.js';
 
-/** A setting as a flat record: the shape the settings lists had before the schema (kept for tests and embedders). */
+/** A setting in a flat record: the shape the settings lists had before the schema (kept for tests and embedders). */
 export interface Setting {
   flag: string;
   kind: SettingKind;

@@ -9,7 +9,7 @@ export { ENV_PREFIX, envName } from './sections.js';
 export type { Setting, SettingValues } from './settings-compat.js';
 
 /**
- * Registers a command's settings as commander options, all derived from its
+ * Registers a command's settings with commander, all derived from its
  * schema: the flag, its value name and choices, the env variable and the
  * default shown in help. Commander's own defaults are for help only:
  * `resolveSettings` applies the schema's.
@@ -25,12 +25,12 @@ export function addSettings(command: Command, section: SectionName, schema: z.Zo
     command.addOption(option);
   }
   command.addOption(
-    new Option('--config <file>', `YAML or JSON file with a "${section}:" section keyed by flag name (or, as before, flat flag-name keys); flags and env win`),
+    new Option('--config <file>', `YAML or JSON file with a "${section}:" section keyed by flag name (or, like before, flat flag-name keys); flags and env win`),
   );
   return command;
 }
 
-/** The default as help shows it: the value itself, or what it means when the value would mislead. Never a secret's. */
+/** The default that help shows: the value itself, or what it means when the value would mislead. Never a secret's. */
 function helpDefault(meta: SettingMeta): string | undefined {
   if (meta.secret) return undefined;
   if (meta.defaultText !== undefined) return meta.defaultText;
@@ -104,7 +104,7 @@ function present(value: string | undefined): value is string {
   return value !== undefined && value !== '';
 }
 
-/** Writes warnings as plain lines on stderr, for commands without a JSON logger. */
+/** Writes warnings in plain lines on stderr, for commands without a JSON logger. */
 export function printWarnings(warnings: readonly SettingsWarning[], write: (line: string) => void = (line) => process.stderr.write(line)): void {
   for (const warning of warnings) write(`telemetry-gateway: warning: ${warning.message}\n`);
 }

@@ -29,10 +29,10 @@ function yamlDocs(file: string): Doc[] {
   return JSON.parse(result.stdout) as Doc[];
 }
 
-const settingEnv = (command: { options: readonly { long?: string }[] }): Set<string> =>
-  new Set(command.options.flatMap((o) => (o.long && o.long !== '--config' ? [envName(o.long.slice(2))] : [])));
-const SERVE_ENV = settingEnv(serveCommand());
-const SINK_ENV = settingEnv(sinkCommand());
+const settingEnv = (command: { options: readonly { long?: string }[] }, section: 'serve' | 'sink'): Set<string> =>
+  new Set(command.options.flatMap((o) => (o.long && o.long !== '--config' ? [envName(o.long.slice(2), section)] : [])));
+const SERVE_ENV = settingEnv(serveCommand(), 'serve');
+const SINK_ENV = settingEnv(sinkCommand(), 'sink');
 
 function checkEnv(where: string, command: string, env: Record<string, unknown>): void {
   const known = command === 'serve' ? SERVE_ENV : command === 'sink' ? SINK_ENV : undefined;
@@ -83,7 +83,7 @@ describe('deployment files', () => {
       const answered = await fetch(`http://${t.gateway.address}${liveness}`);
       assert.equal(answered.status, 200, `liveness ${liveness} answers without the diagnostics secret or the store`);
       assert.ok(c.readinessProbe.grpc || c.readinessProbe.httpGet, 'readiness probe');
-      const shutdownMs = Number(env.TELEMETRY_GATEWAY_SHUTDOWN_TIMEOUT_MS ?? 30_000);
+      const shutdownMs = Number(env.TELEMETRY_GATEWAY_SERVE_SHUTDOWN_TIMEOUT_MS ?? 30_000);
       const preStopS = Number(c.lifecycle?.preStop?.exec?.command?.at(-1) ?? 0);
       assert.ok(d.spec.template.spec.terminationGracePeriodSeconds * 1000 > shutdownMs + preStopS * 1000, 'grace period outlasts preStop plus the drain');
     }
