@@ -39,7 +39,9 @@ export function readConfigFile(path: string): ConfigFile {
   }
   if (parsed === null || parsed === undefined) return { path, layout: 'sections', sections: {} };
   if (!isRecord(parsed)) throw new Error(`--config ${path}: expected a mapping of settings (sections like serve: or export:, or flag names)`);
-  if (!Object.keys(parsed).some(isSectionName)) return { path, layout: 'flat', values: parsed };
+  // No setting takes a mapping: a mapping at the top level is a section (maybe a misspelt one).
+  const sectioned = Object.entries(parsed).some(([key, value]) => isSectionName(key) || isRecord(value));
+  if (!sectioned) return { path, layout: 'flat', values: parsed };
   checkSections(path, parsed);
   const sections: Partial<Record<SectionName, Record<string, unknown>>> = {};
   for (const section of SECTION_NAMES) {
