@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { runSink } from '../adapters/stores/nats/nats-sink.js';
 import { openStore } from '../adapters/stores/open-store.js';
 import { parseStoreUrl, redactUrl } from '../adapters/stores/store-url.js';
-import { addSettings, resolveSettings } from '../config/settings.js';
+import { addSettings, envName, resolveSettings } from '../config/settings.js';
 import { SINK_SCHEMA } from '../config/sink-config.js';
 import { createLogger } from '../logger.js';
 import { logWarnings } from './settings-warnings.js';
@@ -52,6 +52,6 @@ export function sinkCommand(): Command {
 }
 
 function required(value: string | undefined, flag: string): string {
-  if (value === undefined || value === '') throw new Error(`--${flag} is required`);
+  if (value === undefined || value === '') throw new Error(`--${flag} is required (or ${envName(flag, 'sink')}, or ${flag}: in the sink: section of --config)`);
   return value;
 }

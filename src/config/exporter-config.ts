@@ -116,7 +116,7 @@ export interface ExportConfig {
 
 export function buildExportConfig(settings: ExportSettings): ExportConfig {
   const { gateway, cert, key, ca } = settings;
-  if (!gateway) throw new Error('--gateway is required (e.g. --gateway https://telemetry.example.com)');
+  if (!gateway) throw new Error('--gateway is required (e.g. --gateway https://telemetry.example.com; or TELEMETRY_GATEWAY_EXPORT_GATEWAY, or gateway: in the export: section of --config)');
   const { target, plaintext } = parseGatewayUrl(gateway);
   if (plaintext && !settings.insecure) throw new Error(`refusing plaintext to ${gateway}: pass --insecure to allow it, or use https://`);
   if ((cert === undefined) !== (key === undefined)) throw new Error('--cert and --key go together');
