@@ -64,12 +64,26 @@ describe('live tail hub', () => {
     assert.equal(backedUp, 4, 'offered each item, kept none');
   });
 
+  const broken: EventEntry[] = [{ kind: 'event', id: 'x', feature: 'f', action: 'a', timestampMs: 0, bytes: new Uint8Array([0xff, 0xff]) }];
+
   it('costs nothing once the last client leaves', () => {
-    const hub = createTailHub();
+    // The hub reads the clock first thing when it works on a payload; undecodable metadata would throw if it decoded.
+    let clockReads = 0;
+    const hub = createTailHub({ now: () => (clockReads++, 0) });
     const unsubscribe = hub.subscribe({}, () => true);
     unsubscribe();
     assert.equal(hub.clients, 0);
-    const broken = [{ kind: 'event', id: 'x', feature: 'f', action: 'a', timestampMs: 0, bytes: new Uint8Array([0xff, 0xff]) }] as EventEntry[];
-    hub.payloadRecorded(origin, broken, [STORED]); // not even decoded
+    hub.payloadRecorded({ ...origin, metadataBytes: new Uint8Array([0xff, 0xff]), metadataDigest: 'broken' }, broken, [STORED]);
+    assert.equal(clockReads, 0, 'a payload with no client is not looked at');
+  });
+
+  it('shows an event it cannot decode as its size instead of failing the payload', () => {
+    const hub = createTailHub({ now: () => 0 });
+    const got: TailItem[] = [];
+    hub.subscribe({}, (item) => (got.push(item), true));
+    hub.payloadRecorded(origin, [...broken, ...entries(1)], [STORED, STORED]);
+    assert.equal(got.length, 2, "the payload's other event still reaches the client");
+    assert.equal(got[0]!.id, 'x');
+    assert.deepEqual((got[0]!.record as { event: unknown }).event, { undecodable: '2 bytes' });
   });
 });
