@@ -4,9 +4,8 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli, startServe } from '../helpers/cli.js';
+import { builtCli, runCli, startServe } from '../helpers/cli.js';
 import { startSilentServer } from '../helpers/exporter.js';
-import { CLI } from '../helpers/paths.js';
 import { pollUntil } from '../helpers/poll.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -86,7 +85,7 @@ describe('CLI: record, export, queue', () => {
     assert.ok(elapsed < 10_000, `export --once took ${elapsed} ms`);
     assert.match(once_.stderr, /"code":"DEADLINE_EXCEEDED".*"nextRunInMs"|export run incomplete/);
 
-    const daemon = spawn(process.execPath, [CLI, ...args, '--interval', '1h', '--timeout', '60s', '--shutdown-timeout', '1s'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const daemon = spawn(process.execPath, [builtCli(), ...args, '--interval', '1h', '--timeout', '60s', '--shutdown-timeout', '1s'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     daemon.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = once(daemon, 'exit');
