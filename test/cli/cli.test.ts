@@ -63,19 +63,22 @@ describe('CLI tour: serve, send-sample, events list/count', () => {
 
   it('explains bad settings clearly and exits non-zero', async () => {
     const badStore = await runCli(['serve', '--store', 'mysql://x']);
-    assert.notEqual(badStore.code, 0);
+    assert.equal(badStore.code, 1);
     assert.match(badStore.stderr, /unsupported store scheme "mysql:"/);
     const badListen = await runCli(['serve', '--listen', 'nope']);
+    assert.equal(badListen.code, 1);
     assert.match(badListen.stderr, /invalid address "nope"/);
     const badEnv = await runCli(['serve'], { env: { TELEMETRY_GATEWAY_MAX_MESSAGE_BYTES: 'lots' } });
+    assert.equal(badEnv.code, 1);
     assert.match(badEnv.stderr, /TELEMETRY_GATEWAY_MAX_MESSAGE_BYTES: expected an integer of at least 1024, got "lots"/);
     const missing = await runCli(['events', 'count', '--store', 'sqlite:/nonexistent/dir/t.db']);
-    assert.notEqual(missing.code, 0);
+    assert.equal(missing.code, 1);
     assert.match(missing.stderr, /cannot open store/);
   });
 
   it('--help lists every serve flag with its env variable and default', async () => {
     const help = await runCli(['serve', '--help']);
+    assert.equal(help.code, 0, help.stderr);
     for (const flag of ['--listen', '--store', '--license-public-key', '--unlicensed', '--service-tokens', '--diagnostics-secret', '--config']) {
       assert.ok(help.stdout.includes(flag), `${flag} missing from --help`);
     }
@@ -94,14 +97,16 @@ describe('CLI tour: serve, send-sample, events list/count', () => {
       env: { TELEMETRY_GATEWAY_STORE: `sqlite:${join(dir.path, 'from-env.db')}` },
     });
     try {
-      await runCli(['send-sample', '--target', serve.address, '--count', '2']);
+      const sent = await runCli(['send-sample', '--target', serve.address, '--count', '2']);
+      assert.equal(sent.code, 0, sent.stderr);
       const count = await runCli(['events', 'count', '--store', `sqlite:${join(dir.path, 'from-env.db')}`]);
-      assert.equal(count.stdout.trim(), '2');
+      assert.deepEqual([count.code, count.stdout.trim()], [0, '2']);
     } finally {
       await serve.stop();
     }
     writeFileSync(config, JSON.stringify({ lisen: '127.0.0.1:0' }));
     const typo = await runCli(['serve', '--config', config]);
+    assert.equal(typo.code, 1);
     assert.match(typo.stderr, /unknown setting "lisen"/);
   });
 });

@@ -56,6 +56,7 @@ describe('CLI: record, export, queue', () => {
     assert.match(plaintext.stderr, /refusing plaintext to http:\/\/127\.0\.0\.1:1: pass --insecure/);
 
     const noIdentity = await runCli(['export', '--gateway', 'https://gw.example.com', '--once'], { env });
+    assert.equal(noIdentity.code, 1);
     assert.match(noIdentity.stderr, /give --license-key, --instance-id \(unlicensed\) or --service-id/);
 
     const badName = await runCli(['record', 'Search', 'go'], { env });
@@ -63,9 +64,11 @@ describe('CLI: record, export, queue', () => {
     assert.match(badName.stderr, /cannot record Search\/go: feature must match/);
 
     const badAllowlist = await runCli(['record', 'search', 'go', '--allowlist', 'search::go'], { env });
+    assert.equal(badAllowlist.code, 1);
     assert.match(badAllowlist.stderr, /allowlist entry "search::go": no private_metadata keys listed/);
 
     const disabled = await runCli(['record', 'search', 'go', '--export-mode', 'disabled'], { env });
+    assert.equal(disabled.code, 0, disabled.stderr);
     assert.deepEqual(JSON.parse(disabled.stdout), { queued: false, reason: 'export mode excludes search' });
     assert.equal(JSON.parse((await runCli(['queue', 'stats'], { env })).stdout).pending, 0);
   });
