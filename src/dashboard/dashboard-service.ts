@@ -1,5 +1,6 @@
-import type { DashboardQueries, FeatureActionCount, InstanceSummary, RejectedFilter, RejectedSummary } from '../core/dashboard-queries.js';
+import type { DashboardQueries, FeatureActionCount, InstanceSummary, RejectedDetail, RejectedFilter, RejectedSummary } from '../core/dashboard-queries.js';
 import type { EventStore } from '../core/store.js';
+import type { FigureSource, Overview } from './api-types.js';
 import { cached } from './cached.js';
 import type { LiveStats } from './live-stats.js';
 import { createMinuteHistory, MINUTE_MS, type ClosedMinutes } from './minute-history.js';
@@ -19,8 +20,14 @@ export interface DashboardServiceOptions {
   now?: () => number;
 }
 
-/** Where a figure came from: the store (every replica, survives restarts) or this process's counters. */
-export type FigureSource = 'store' | 'memory';
+/** The figures behind the dashboard's /api answers (the HTTP adapter shapes them into api-types.ts). */
+export interface DashboardService {
+  overview(): Promise<Overview>;
+  /** Instances and services seen in the last 24 h. */
+  instances(): Promise<{ instances: InstanceSummary[]; source: FigureSource }>;
+  rejected(filter: RejectedFilter): Promise<{ rejected: RejectedSummary[]; source: FigureSource }>;
+  rejectedEvent(seq: number): Promise<RejectedDetail | undefined>;
+}
 
 /**
  * The JSON the pages and scripts read (`/api/...`). With store queries,
@@ -29,7 +36,7 @@ export type FigureSource = 'store' | 'memory';
  * retryable failures and rate-limited events, which no store keeps, always
  * come from the counters.
  */
-export function createDashboardService(options: DashboardServiceOptions) {
+export function createDashboardService(options: DashboardServiceOptions): DashboardService {
   const { store, live, queries } = options;
   const now = options.now ?? Date.now;
   const cacheMs = options.cacheMs ?? 5_000;
@@ -40,7 +47,7 @@ export function createDashboardService(options: DashboardServiceOptions) {
   const storeHealth = cached(Math.min(cacheMs, 2_000), () => store.health());
 
   return {
-    async overview() {
+    async overview(): Promise<Overview> {
       const [closed, health] = await Promise.all([history?.closed(now()).catch(() => undefined), storeHealth()]);
       const window = live.perMinute(CHART_MINUTES);
       const firstMinuteMs = window[0]!.startMs;
@@ -57,8 +64,7 @@ export function createDashboardService(options: DashboardServiceOptions) {
         totalsSinceStart: live.totals(),
         lastHour: sumOutcomes(perMinute),
         perMinute,
-        /** Closed minutes' stored/rejected counts: from the store, or this gateway's counters. */
-        perMinuteSource: (closed ? 'store' : 'memory') as FigureSource,
+        perMinuteSource: closed ? 'store' : 'memory',
         topFeatureActions: topPairs(closed, firstMinuteMs),
         store: {
           description: store.description,
@@ -90,7 +96,7 @@ export function createDashboardService(options: DashboardServiceOptions) {
       return { rejected: rows, source: 'memory' };
     },
 
-    async rejectedEvent(seq: number) {
+    async rejectedEvent(seq: number): Promise<RejectedDetail | undefined> {
       if (queries) return queries.rejectedEvent(seq);
       return live.rejected().find((r) => r.seq === seq);
     },
@@ -112,8 +118,6 @@ export function createDashboardService(options: DashboardServiceOptions) {
       .slice(0, TOP_PAIRS);
   }
 }
-
-export type DashboardService = ReturnType<typeof createDashboardService>;
 
 function sumOutcomes(minutes: readonly OutcomeCounts[]): OutcomeCounts {
   const sum = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as OutcomeCounts;

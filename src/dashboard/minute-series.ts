@@ -1,7 +1,9 @@
-/** What happened to events, as the overview splits them. */
-export const OUTCOMES = ['stored', 'duplicate', 'rejected', 'retryable', 'rateLimited'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
-export type OutcomeCounts = Record<Outcome, number>;
+import type { Outcome, OutcomeCounts } from './api-types.js';
+
+export type { Outcome, OutcomeCounts };
+
+/** What happened to events, as the overview splits them (the API's Outcome, as a list). */
+export const OUTCOMES: readonly Outcome[] = ['stored', 'duplicate', 'rejected', 'retryable', 'rateLimited'];
 
 export const zeroCounts = (): OutcomeCounts => ({ stored: 0, duplicate: 0, rejected: 0, retryable: 0, rateLimited: 0 });
 

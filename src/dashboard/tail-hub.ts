@@ -1,22 +1,12 @@
 import { fromBinary, toJson, type JsonValue } from '@bufbuild/protobuf';
+import type { TailItem } from './api-types.js';
 import { maskSecrets } from '../core/mask-secrets.js';
-import { sourceIdentity, type SourceIdentity } from '../core/source-identity.js';
+import { sourceIdentity } from '../core/source-identity.js';
 import type { StoreEntry, StreamOrigin, WriteOutcome } from '../core/store.js';
 import { EventSchema, RecordEventsRequestMetadataSchema } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { matchesTailFilter, type TailFilter } from './tail-filter.js';
 
-/** One line of the live tail: the downstream record, with credentials masked. */
-export interface TailItem {
-  id: string;
-  feature: string;
-  action: string;
-  outcome: 'stored' | 'duplicate' | 'rejected' | 'retryable';
-  reason?: string;
-  source: SourceIdentity;
-  publisher: string;
-  receivedAtMs: number;
-  record: JsonValue;
-}
+export type { TailItem };
 
 /** Delivers one item; false when the client was backed up and skipped it (the sink counts those). */
 export type TailSink = (item: TailItem) => boolean;
@@ -27,6 +17,14 @@ export interface TailHubOptions {
   /** Most records rendered per second across all clients: bounds the tail's cost to ingest. */
   renderPerSecond?: number;
   now?: () => number;
+}
+
+export interface TailHub {
+  /** Starts sending `sink` the items `filter` matches; returns the unsubscribe. */
+  subscribe(filter: TailFilter, sink: TailSink): () => void;
+  readonly clients: number;
+  /** Told about every payload the gateway answered: offers its events to the clients, sampled. */
+  payloadRecorded(origin: StreamOrigin, entries: readonly StoreEntry[], outcomes: readonly WriteOutcome[]): void;
 }
 
 interface Subscriber {
@@ -42,7 +40,7 @@ interface Subscriber {
  * renders at most renderPerSecond records, whatever the ingest rate; with no
  * client connected an observation costs one size check.
  */
-export function createTailHub(options: TailHubOptions = {}) {
+export function createTailHub(options: TailHubOptions = {}): TailHub {
   const perClient = options.perClientPerSecond ?? 20;
   const renderBudget = options.renderPerSecond ?? 100;
   const now = options.now ?? Date.now;
@@ -125,5 +123,3 @@ export function createTailHub(options: TailHubOptions = {}) {
     },
   };
 }
-
-export type TailHub = ReturnType<typeof createTailHub>;

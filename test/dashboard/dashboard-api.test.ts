@@ -1,15 +1,28 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type {
+  ApiError,
+  InstanceRow,
+  InstancesResponse,
+  Overview,
+  RejectedEventDetail,
+  RejectedResponse,
+  TailItem,
+} from '../../src/dashboard/api-types.js';
 import { testEvent } from '../helpers/gateway.js';
 import { pollUntil } from '../helpers/poll.js';
 import { asLicensed, asUnlicensed, LICENSE_KEY, startDashboardGateway } from './dashboard-gateway.js';
 import { readSse } from './sse-reader.js';
 import { postLogin } from './sign-in.js';
 
-async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+/** GETs an /api answer as the type the server declares for it (src/dashboard/api-types.ts). */
+async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
   const response = await fetch(url, { headers });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as T };
 }
+
+/** The part of a downstream record (an api `record: unknown`) these tests look into. */
+type LicensedRecord = { metadata: { identifier: { licensedInstance: { licenseKey: string } } } };
 
 describe('dashboard JSON API (/api/...)', () => {
   it('overview counts stored, duplicate and rejected events, and the top feature/action pairs', async () => {
@@ -20,7 +33,7 @@ describe('dashboard JSON API (/api/...)', () => {
     await t.send(asUnlicensed('inst-a'), [testEvent({ feature: 'Bad Feature' }), testEvent({ feature: '' })]);
 
     const overview = await pollUntil('overview with every payload', async () => {
-      const { body } = await getJson(`${t.baseUrl}/api/overview`);
+      const { body } = await getJson<Overview>(`${t.baseUrl}/api/overview`);
       return body.lastHour.stored === 7 && body.lastHour.rejected === 2 ? body : undefined;
     });
     assert.equal(overview.perMinuteSource, 'store');
@@ -40,19 +53,19 @@ describe('dashboard JSON API (/api/...)', () => {
     await t.send(asLicensed('inst-l'), [testEvent({ source: { server: { version: '6.0.1' } } })]);
     await t.sendAsService(testEvent());
     const { body } = await pollUntil('three instances', async () => {
-      const answer = await getJson(`${t.baseUrl}/api/instances`);
+      const answer = await getJson<InstancesResponse>(`${t.baseUrl}/api/instances`);
       return answer.body.instances.length === 3 ? answer : undefined;
     });
-    const byId = new Map(body.instances.map((row: any) => [row.identity.id, row]));
-    const unlicensedRow: any = byId.get('inst-u');
+    const byId = new Map<string, InstanceRow>(body.instances.map((row) => [row.identity.id, row]));
+    const unlicensedRow = byId.get('inst-u')!;
     assert.equal(unlicensedRow.identity.kind, 'unlicensed_instance');
     assert.equal(unlicensedRow.eventsSince, 2);
     assert.deepEqual(unlicensedRow.serverVersions, ['5.11.0']);
-    const licensedRow: any = byId.get('inst-l');
-    assert.equal(licensedRow.license.expired, false);
-    assert.ok(Array.isArray(licensedRow.license.tags));
+    const licensedRow = byId.get('inst-l')!;
+    assert.equal(licensedRow.license?.expired, false);
+    assert.ok(Array.isArray(licensedRow.license?.tags));
     assert.deepEqual(licensedRow.serverVersions, ['6.0.1']);
-    assert.equal((byId.get('cody-gateway') as any).identity.kind, 'managed_service');
+    assert.equal(byId.get('cody-gateway')?.identity.kind, 'managed_service');
     assert.ok(!JSON.stringify(body).includes(LICENSE_KEY), 'the license key never leaves the gateway');
   });
 
@@ -60,20 +73,21 @@ describe('dashboard JSON API (/api/...)', () => {
     await using t = await startDashboardGateway();
     await t.send(asLicensed('inst-l'), [testEvent({ feature: 'Bad Feature' }), testEvent({ feature: 'ok', action: '' })]);
     const all = await pollUntil('two rejected', async () => {
-      const { body } = await getJson(`${t.baseUrl}/api/rejected`);
+      const { body } = await getJson<RejectedResponse>(`${t.baseUrl}/api/rejected`);
       return body.rejected.length === 2 ? body.rejected : undefined;
     });
-    const byFeature = (await getJson(`${t.baseUrl}/api/rejected?feature=Bad%20Feature`)).body.rejected;
+    const byFeature = (await getJson<RejectedResponse>(`${t.baseUrl}/api/rejected?feature=Bad%20Feature`)).body.rejected;
     assert.equal(byFeature.length, 1);
-    const reason = byFeature[0].reason as string;
-    const byReason = (await getJson(`${t.baseUrl}/api/rejected?reason=${encodeURIComponent(reason.slice(0, 12).toUpperCase())}`)).body.rejected;
-    assert.ok(byReason.some((r: any) => r.seq === byFeature[0].seq));
-    assert.equal((await getJson(`${t.baseUrl}/api/rejected?limit=0`)).status, 400);
+    const reason = byFeature[0]!.reason;
+    const byReason = (await getJson<RejectedResponse>(`${t.baseUrl}/api/rejected?reason=${encodeURIComponent(reason.slice(0, 12).toUpperCase())}`)).body.rejected;
+    assert.ok(byReason.some((r) => r.seq === byFeature[0]!.seq));
+    const badLimit = await getJson<ApiError>(`${t.baseUrl}/api/rejected?limit=0`);
+    assert.deepEqual([badLimit.status, badLimit.body], [400, { error: 'limit must be an integer from 1 to 500' }]);
 
-    const detail = (await getJson(`${t.baseUrl}/api/rejected/${all[0].seq}`)).body;
-    assert.equal(detail.record.metadata.identifier.licensedInstance.licenseKey, '[masked]');
+    const detail = (await getJson<RejectedEventDetail>(`${t.baseUrl}/api/rejected/${all[0]!.seq}`)).body;
+    assert.equal((detail.record as LicensedRecord).metadata.identifier.licensedInstance.licenseKey, '[masked]');
     assert.ok(!JSON.stringify(detail).includes(LICENSE_KEY.slice(0, 40)));
-    assert.equal((await getJson(`${t.baseUrl}/api/rejected/999999`)).status, 404);
+    assert.equal((await getJson<ApiError>(`${t.baseUrl}/api/rejected/999999`)).status, 404);
   });
 
   it('the live tail streams records matching its filter, credentials masked', async () => {
@@ -83,10 +97,10 @@ describe('dashboard JSON API (/api/...)', () => {
     const wanted = testEvent({ feature: 'cody.chat' });
     await t.send(asLicensed('inst-l'), [testEvent({ feature: 'search' }), wanted]);
     const item = await pollUntil('the matching record', () => tail.events.find((e) => e.event === 'record'));
-    const data = JSON.parse(item.data);
+    const data = JSON.parse(item.data) as TailItem;
     assert.equal(data.id, wanted.id);
     assert.equal(data.source.id, 'inst-l');
-    assert.equal(data.record.metadata.identifier.licensedInstance.licenseKey, '[masked]');
+    assert.equal((data.record as LicensedRecord).metadata.identifier.licensedInstance.licenseKey, '[masked]');
     assert.equal(tail.events.filter((e) => e.event === 'record').length, 1, 'only the matching event');
     assert.ok(!tail.text().includes(LICENSE_KEY.slice(0, 40)));
   });
@@ -95,15 +109,15 @@ describe('dashboard JSON API (/api/...)', () => {
     await using t = await startDashboardGateway({ store: 'memory:' });
     await t.send(asUnlicensed('inst-m'), [testEvent(), testEvent({ feature: 'Bad Feature' })]);
     const overview = await pollUntil('counted', async () => {
-      const { body } = await getJson(`${t.baseUrl}/api/overview`);
+      const { body } = await getJson<Overview>(`${t.baseUrl}/api/overview`);
       return body.lastHour.stored === 1 ? body : undefined;
     });
     assert.equal(overview.perMinuteSource, 'memory');
     assert.equal(overview.lastHour.rejected, 1);
-    assert.equal((await getJson(`${t.baseUrl}/api/instances`)).body.instances[0].identity.id, 'inst-m');
-    const rejected = (await getJson(`${t.baseUrl}/api/rejected`)).body;
+    assert.equal((await getJson<InstancesResponse>(`${t.baseUrl}/api/instances`)).body.instances[0]?.identity.id, 'inst-m');
+    const rejected = (await getJson<RejectedResponse>(`${t.baseUrl}/api/rejected`)).body;
     assert.equal(rejected.source, 'memory');
-    assert.equal((await getJson(`${t.baseUrl}/api/rejected/${rejected.rejected[0].seq}`)).body.feature, 'Bad Feature');
+    assert.equal((await getJson<RejectedEventDetail>(`${t.baseUrl}/api/rejected/${rejected.rejected[0]!.seq}`)).body.feature, 'Bad Feature');
   });
 
   it('--dashboard off serves none of it', async () => {
@@ -128,7 +142,7 @@ describe('dashboard access with a diagnostics secret', () => {
     }
     // Wrong secrets count against this client (3 free, then it must wait): only two here.
     assert.equal((await fetch(`${t.baseUrl}/api/overview`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
-    assert.equal((await getJson(`${t.baseUrl}/api/overview`, { authorization: `Bearer ${secret}` })).status, 200);
+    assert.equal((await getJson<Overview>(`${t.baseUrl}/api/overview`, { authorization: `Bearer ${secret}` })).status, 200);
 
     const wrong = await postLogin(t.baseUrl, 'not-it');
     assert.equal(wrong.status, 401);

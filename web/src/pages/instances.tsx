@@ -1,9 +1,9 @@
-import type { InstanceRow } from '../api.js';
+import type { InstancesResponse } from '../api.js';
 import { SOURCE_LABELS, formatAgo, formatCount, formatTime } from '../format.js';
 import { usePolling } from '../use-polling.js';
 
 export function InstancesPage() {
-  const { data, error } = usePolling<{ source: string; instances: InstanceRow[] }>('/api/instances', 10_000);
+  const { data, error } = usePolling<InstancesResponse>('/api/instances', 10_000);
   if (!data) return <p class="muted">{error ?? 'Loading…'}</p>;
   return (
     <section>

@@ -1,12 +1,12 @@
 import { useState } from 'preact/hooks';
-import { getJson, type RejectedRow } from '../api.js';
+import { getJson, type RejectedEventDetail, type RejectedResponse, type RejectedRow } from '../api.js';
 import { RecordView } from '../components/record-view.js';
 import { SOURCE_LABELS, formatTime } from '../format.js';
 import { usePolling } from '../use-polling.js';
 
 export function RejectedPage() {
   const [query, setQuery] = useState('');
-  const { data, error } = usePolling<{ source: string; rejected: RejectedRow[] }>(`/api/rejected?limit=200${query}`, 5000);
+  const { data, error } = usePolling<RejectedResponse>(`/api/rejected?limit=200${query}`, 5000);
   const [selected, setSelected] = useState<{ title: string; record: unknown }>();
 
   const onFilter = (e: Event): void => {
@@ -21,7 +21,7 @@ export function RejectedPage() {
   };
 
   const open = async (row: RejectedRow): Promise<void> => {
-    const detail = await getJson<{ record: unknown }>(`/api/rejected/${row.seq}`);
+    const detail = await getJson<RejectedEventDetail>(`/api/rejected/${row.seq}`);
     setSelected({ title: `${row.feature}/${row.action} ${row.id}`, record: detail.record });
   };
 

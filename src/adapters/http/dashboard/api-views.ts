@@ -1,13 +1,13 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import type { RejectedDetail, RejectedFilter } from '../../../core/dashboard-queries.js';
-import type { Source } from '../../../core/identity/source.js';
+import type { InstanceSummary, RejectedDetail, RejectedFilter } from '../../../core/dashboard-queries.js';
 import { maskSecrets } from '../../../core/mask-secrets.js';
 import { recordObject } from '../../../core/record.js';
 import { sourceIdentity } from '../../../core/source-identity.js';
+import type { InstanceRow, RejectedEventDetail } from '../../../dashboard/api-types.js';
 import { EventSchema, RecordEventsRequestMetadataSchema } from '../../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 
 /** An instance or service as the API shows it: identity, license facts, activity. Nothing secret. */
-export function toInstanceRow<T extends { source: Source }>(row: T) {
+export function toInstanceRow(row: InstanceSummary): InstanceRow {
   const { source, ...rest } = row;
   const license =
     source.kind === 'licensed_instance'
@@ -47,7 +47,7 @@ export function parseRejectedFilter(params: URLSearchParams): RejectedFilter | s
 }
 
 /** A rejected event with its downstream record rendered (credentials masked) for the record view. */
-export function renderRejectedEvent(row: RejectedDetail) {
+export function renderRejectedEvent(row: RejectedDetail): RejectedEventDetail {
   const { eventBytes, metadataBytes, source, ...summary } = row;
   let record: unknown;
   try {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { sourceIdentity } from '../../../core/source-identity.js';
 import { parseTailFilter } from '../../../dashboard/tail-filter.js';
+import type { ApiError, InstancesResponse, Overview, RejectedEventDetail, RejectedResponse, SessionInfo } from '../../../dashboard/api-types.js';
 import type { DashboardService } from '../../../dashboard/dashboard-service.js';
 import type { TailHub } from '../../../dashboard/tail-hub.js';
 import { clientKey } from '../../net/client-address.js';
@@ -38,34 +39,35 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
   const session = createDashboardSession({ guard: options.guard, ttlMs: options.sessionTtlMs });
   const assets = createStaticAssets(options.assetsDir);
 
+  // Every answer is typed as what src/dashboard/api-types.ts declares for its endpoint: the pages read those types.
   const api = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const path = url.pathname;
-    if (path === '/api/overview') return sendJson(res, 200, await options.service.overview());
-    if (path === '/api/session') return sendJson(res, 200, { signInRequired: session.required, csrfToken: session.csrfToken(req) ?? null });
+    if (path === '/api/overview') return sendApi<Overview>(res, 200, await options.service.overview());
+    if (path === '/api/session') return sendApi<SessionInfo>(res, 200, { signInRequired: session.required, csrfToken: session.csrfToken(req) ?? null });
     if (path === '/api/instances') {
       const { instances, source } = await options.service.instances();
-      return sendJson(res, 200, { source, instances: instances.map(toInstanceRow) });
+      return sendApi<InstancesResponse>(res, 200, { source, instances: instances.map(toInstanceRow) });
     }
     if (path === '/api/rejected') {
       const filter = parseRejectedFilter(url.searchParams);
-      if (typeof filter === 'string') return sendJson(res, 400, { error: filter });
+      if (typeof filter === 'string') return sendApi<ApiError>(res, 400, { error: filter });
       const { rejected, source } = await options.service.rejected(filter);
-      return sendJson(res, 200, { source, rejected: rejected.map((r) => ({ ...r, source: sourceIdentity(r.source) })) });
+      return sendApi<RejectedResponse>(res, 200, { source, rejected: rejected.map((r) => ({ ...r, source: sourceIdentity(r.source) })) });
     }
     const one = /^\/api\/rejected\/(\d{1,15})$/.exec(path);
     if (one) {
       const row = await options.service.rejectedEvent(Number(one[1]));
-      return row ? sendJson(res, 200, renderRejectedEvent(row)) : sendJson(res, 404, { error: 'no such rejected event' });
+      return row ? sendApi<RejectedEventDetail>(res, 200, renderRejectedEvent(row)) : sendApi<ApiError>(res, 404, { error: 'no such rejected event' });
     }
     if (path === '/api/tail') {
-      if (options.tail.clients >= MAX_TAIL_CLIENTS) return sendJson(res, 503, { error: `at most ${MAX_TAIL_CLIENTS} live tails at once` });
+      if (options.tail.clients >= MAX_TAIL_CLIENTS) return sendApi<ApiError>(res, 503, { error: `at most ${MAX_TAIL_CLIENTS} live tails at once` });
       const client = createSseClient(res);
       const unsubscribe = options.tail.subscribe(parseTailFilter(url.searchParams), (item) => client.send('record', item));
       req.socket?.setTimeout(0);
       res.once('close', unsubscribe);
       return;
     }
-    return sendJson(res, 404, { error: 'not found' });
+    return sendApi<ApiError>(res, 404, { error: 'not found' });
   };
 
   /** The sign-in form, with a fresh CSRF token (and the cookie holding its twin). */
@@ -131,12 +133,12 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
       const access = session.access(req, client, path);
       if (access.result === 'throttled') {
         if (path.startsWith('/api/')) {
-          return sendJson(res, 429, { error: `too many wrong secrets from your address; wait ${access.retryAfterSeconds} s` }, { 'retry-after': String(access.retryAfterSeconds) });
+          return sendApi<ApiError>(res, 429, { error: `too many wrong secrets from your address; wait ${access.retryAfterSeconds} s` }, { 'retry-after': String(access.retryAfterSeconds) });
         }
         return signInPage(res, 429, `Too many wrong tries from your address; wait ${access.retryAfterSeconds} s.`, secure, access.retryAfterSeconds);
       }
       if (access.result !== 'ok') {
-        if (path.startsWith('/api/')) return sendJson(res, 401, { error: 'sign in at / or send Authorization: Bearer <diagnostics secret>' });
+        if (path.startsWith('/api/')) return sendApi<ApiError>(res, 401, { error: 'sign in at / or send Authorization: Bearer <diagnostics secret>' });
         return signInPage(res, 401, undefined, secure);
       }
       if (path.startsWith('/api/')) {
@@ -144,7 +146,7 @@ export function createDashboardHandler(options: DashboardHandlerOptions): Dashbo
           return await api(req, res, url);
         } catch (error) {
           if (res.headersSent) throw error;
-          return sendJson(res, 503, { error: error instanceof Error ? error.message : String(error) });
+          return sendApi<ApiError>(res, 503, { error: error instanceof Error ? error.message : String(error) });
         }
       }
       const index = await assets('index.html');
@@ -160,7 +162,8 @@ function redirectHome(res: ServerResponse, setCookies?: string[]): void {
   res.end();
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+/** Answers one of the api-types.ts types as JSON; the type argument names which (there is no default, so none is left unchecked). */
+function sendApi<T extends object = never>(res: ServerResponse, status: number, value: NoInfer<T>, headers: Record<string, string> = {}): void {
   const body = JSON.stringify(value);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
   res.end(body);
