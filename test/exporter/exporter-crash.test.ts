@@ -6,9 +6,8 @@ import { createTestExporter } from '../helpers/exporter.js';
 import { allStoredEvents, pendingIds, recordSearches } from '../helpers/export-checks.js';
 import { withFaults } from '../helpers/fault-store.js';
 import { startTestGateway } from '../helpers/gateway.js';
-import { CLI } from '../helpers/paths.js';
 import { pollUntil } from '../helpers/poll.js';
-import { runCli } from '../helpers/cli.js';
+import { builtCli, runCli } from '../helpers/cli.js';
 
 it('exporter killed with -9 mid-export and restarted: nothing lost, duplicates only where an ack was lost, each id stored once', async () => {
   // A slightly slow store keeps the export in progress long enough to kill it mid-way.
@@ -17,7 +16,7 @@ it('exporter killed with -9 mid-export and restarted: nothing lost, duplicates o
   const ids = await recordSearches(exporter.recorder, 30_000);
   const exportArgs = ['--gateway', `http://${gateway.gateway.address}`, '--insecure', '--queue', `sqlite:${exporter.queuePath}`, '--instance-id', 'crashy', '--batch-size', '2000'];
 
-  const child = spawn(process.execPath, [CLI, 'export', ...exportArgs, '--interval', '1s', '--log-level', 'silent'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [builtCli(), 'export', ...exportArgs, '--interval', '1s', '--log-level', 'silent'], { stdio: 'ignore' });
   const storedAtKill = await pollUntil('some events to arrive', async () => {
     const n = await gateway.reader.countEvents();
     return n > 0 ? n : undefined;

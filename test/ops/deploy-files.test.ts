@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { z } from 'zod';
 import { serveCommand } from '../../src/cli/serve.js';
 import { sinkCommand } from '../../src/cli/sink.js';
 import { envName } from '../../src/config/settings.js';
@@ -16,18 +18,75 @@ import { startTestGateway } from '../helpers/gateway.js';
  * without the diagnostics secret, and grace periods outlast the drain.
  */
 const DEPLOY = 'deploy';
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Doc = Record<string, any>;
 
-const hasPyYaml = spawnSync('python3', ['-c', 'import yaml'], { stdio: 'ignore' }).status === 0;
-const skipYaml = hasPyYaml ? false : 'python3 with PyYAML is needed to parse YAML (no YAML parser among our dependencies)';
-
-function yamlDocs(file: string): Doc[] {
-  const script = 'import sys, json, yaml; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d is not None]))';
-  const result = spawnSync('python3', ['-c', script, file], { encoding: 'utf8' });
-  assert.equal(result.status, 0, `${file} does not parse: ${result.stderr}`);
-  return JSON.parse(result.stdout) as Doc[];
+/** Every document of a YAML file (empty ones dropped), as the `yaml` package reads it (merge keys on, as Compose has them). */
+function yamlDocs(file: string): unknown[] {
+  return parseAllDocuments(readFileSync(file, 'utf8'), { merge: true }).flatMap((doc) => {
+    assert.deepEqual(doc.errors, [], `${file} does not parse`);
+    const value: unknown = doc.toJS();
+    return value === null || value === undefined ? [] : [value];
+  });
 }
+
+/** Parses `value` with `schema`; a shape it does not have fails the test with the path of what is wrong. */
+function shaped<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  assert.ok(result.success, `${what}: ${result.error?.message}`);
+  return result.data;
+}
+
+// Only the fields the checks below read; z.object drops the rest.
+const Labels = z.record(z.string(), z.string());
+const Probe = z.object({ httpGet: z.object({ path: z.string() }).optional(), grpc: z.object({ port: z.union([z.number(), z.string()]) }).optional() });
+const Container = z.object({
+  name: z.string(),
+  image: z.string(),
+  args: z.array(z.string()).optional(),
+  env: z.array(z.object({ name: z.string(), value: z.string().optional() })).optional(),
+  ports: z.array(z.object({ name: z.string().optional(), containerPort: z.number() })).optional(),
+  securityContext: z.object({ allowPrivilegeEscalation: z.boolean().optional(), capabilities: z.object({ drop: z.array(z.string()).optional() }).optional() }).optional(),
+  readinessProbe: Probe.optional(),
+  livenessProbe: Probe.optional(),
+  startupProbe: Probe.optional(),
+  lifecycle: z.object({ preStop: z.object({ exec: z.object({ command: z.array(z.string()) }).optional() }).optional() }).optional(),
+});
+const KubernetesObject = z.object({ apiVersion: z.string().min(1), kind: z.string().min(1), metadata: z.object({ name: z.string() }).optional() });
+const Workload = z.object({
+  kind: z.enum(['Deployment', 'StatefulSet']),
+  metadata: z.object({ name: z.string() }),
+  spec: z.object({
+    selector: z.object({ matchLabels: Labels }),
+    template: z.object({
+      metadata: z.object({ labels: Labels }),
+      spec: z.object({
+        containers: z.array(Container),
+        securityContext: z.object({ runAsNonRoot: z.boolean().optional() }).optional(),
+        terminationGracePeriodSeconds: z.number().optional(),
+      }),
+    }),
+  }),
+});
+const DisruptionBudget = z.object({ metadata: z.object({ name: z.string() }), spec: z.object({ selector: z.object({ matchLabels: Labels }) }) });
+const Service = z.object({
+  metadata: z.object({ name: z.string() }),
+  spec: z.object({ selector: Labels, ports: z.array(z.object({ name: z.string(), targetPort: z.union([z.string(), z.number()]) })) }),
+});
+const ConfigMap = z.object({ kind: z.literal('ConfigMap'), data: z.record(z.string(), z.string()) });
+const ComposeFile = z.object({
+  services: z.record(
+    z.string(),
+    z.object({
+      image: z.string(),
+      command: z.array(z.string()).optional(),
+      depends_on: z.union([z.array(z.string()), z.record(z.string(), z.unknown())]).optional(),
+      volumes: z.array(z.string()).optional(),
+      environment: z.record(z.string(), z.unknown()).optional(),
+      deploy: z.object({ replicas: z.number() }).optional(),
+    }),
+  ),
+  volumes: z.record(z.string(), z.unknown()).optional(),
+});
+const EnvoyConfig = z.object({ static_resources: z.object({ clusters: z.array(z.object({ name: z.string() })), listeners: z.array(z.unknown()) }) });
 
 const settingEnv = (command: { options: readonly { long?: string }[] }, section: 'serve' | 'sink'): Set<string> =>
   new Set(command.options.flatMap((o) => (o.long && o.long !== '--config' ? [envName(o.long.slice(2), section)] : [])));
@@ -46,11 +105,13 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 describe('deployment files', () => {
-  it('Kubernetes manifests: parse, selectors agree, hardened, probes without secrets, grace outlasts the drain', { skip: skipYaml }, async () => {
-    const docs = ['gateway.yaml', 'nats-postgres-example.yaml', 'kustomization.yaml'].flatMap((f) => yamlDocs(join(DEPLOY, 'kubernetes', f)));
-    for (const doc of docs) assert.ok(doc.apiVersion && doc.kind, 'apiVersion and kind');
-    const deployments = docs.filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet');
-    const byKind = (kind: string) => docs.filter((d) => d.kind === kind);
+  it('Kubernetes manifests: parse, selectors agree, hardened, probes without secrets, grace outlasts the drain', async () => {
+    const docs = ['gateway.yaml', 'nats-postgres-example.yaml', 'kustomization.yaml'].flatMap((f) =>
+      yamlDocs(join(DEPLOY, 'kubernetes', f)).map((doc, i) => ({ doc, kind: shaped(KubernetesObject, doc, `${f} document ${i + 1}: apiVersion and kind`).kind })),
+    );
+    const ofKind = <T>(kinds: readonly string[], schema: z.ZodType<T>): T[] =>
+      docs.filter((d) => kinds.includes(d.kind)).map((d, i) => shaped(schema, d.doc, `${d.kind} ${i + 1}`));
+    const deployments = ofKind(['Deployment', 'StatefulSet'], Workload);
     for (const d of deployments) {
       assert.ok(matches(d.spec.selector.matchLabels, d.spec.template.metadata.labels), `${d.metadata.name}: selector matches its pods`);
       for (const c of d.spec.template.spec.containers) {
@@ -59,59 +120,68 @@ describe('deployment files', () => {
       }
       assert.ok(d.spec.template.spec.securityContext?.runAsNonRoot, `${d.metadata.name}: runs as non-root`);
     }
-    for (const pdb of byKind('PodDisruptionBudget')) {
+    for (const pdb of ofKind(['PodDisruptionBudget'], DisruptionBudget)) {
       assert.ok(deployments.some((d) => matches(pdb.spec.selector.matchLabels, d.spec.template.metadata.labels)), `PDB ${pdb.metadata.name} selects pods`);
     }
-    for (const svc of byKind('Service')) {
+    for (const svc of ofKind(['Service'], Service)) {
       const target = deployments.find((d) => matches(svc.spec.selector, d.spec.template.metadata.labels));
       assert.ok(target, `Service ${svc.metadata.name} selects pods`);
-      const ports = target.spec.template.spec.containers.flatMap((c: Doc) => c.ports ?? []);
+      const ports = target.spec.template.spec.containers.flatMap((c) => c.ports ?? []);
       for (const p of svc.spec.ports) {
-        assert.ok(ports.some((cp: Doc) => cp.name === p.targetPort || cp.containerPort === p.targetPort), `Service ${svc.metadata.name} port ${p.name}`);
+        assert.ok(ports.some((cp) => cp.name === p.targetPort || cp.containerPort === p.targetPort), `Service ${svc.metadata.name} port ${p.name}`);
       }
     }
 
-    const images = deployments.flatMap((d) => d.spec.template.spec.containers.filter((c: Doc) => String(c.image).includes('telemetry-gateway')).map((c: Doc) => ({ d, c })));
+    const images = deployments.flatMap((d) => d.spec.template.spec.containers.filter((c) => c.image.includes('telemetry-gateway')).map((c) => ({ d, c })));
     assert.ok(images.length >= 2, 'gateway and sink use the image');
     await using t = await startTestGateway({ diagnosticsSecret: 'deploy-probe-secret' });
     for (const { d, c } of images) {
-      const env = Object.fromEntries((c.env ?? []).map((e: Doc) => [e.name, e.value ?? '(from a secret)']));
-      checkEnv(`${d.metadata.name}/${c.name}`, c.args[0], env);
-      if (c.args[0] !== 'serve') continue;
+      const env: Record<string, string> = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? '(from a secret)']));
+      const command = c.args?.[0];
+      assert.ok(command, `${d.metadata.name}/${c.name}: args name the command`);
+      checkEnv(`${d.metadata.name}/${c.name}`, command, env);
+      if (command !== 'serve') continue;
       assert.ok(c.readinessProbe && c.livenessProbe && c.startupProbe, 'gateway has startup, liveness and readiness probes');
-      const liveness = c.livenessProbe.httpGet?.path as string;
+      const liveness = c.livenessProbe.httpGet?.path;
+      assert.ok(liveness, 'liveness probe is an HTTP GET');
       const answered = await fetch(`http://${t.gateway.address}${liveness}`);
       assert.equal(answered.status, 200, `liveness ${liveness} answers without the diagnostics secret or the store`);
       assert.ok(c.readinessProbe.grpc || c.readinessProbe.httpGet, 'readiness probe');
       const shutdownMs = Number(env.TELEMETRY_GATEWAY_SERVE_SHUTDOWN_TIMEOUT_MS ?? 30_000);
-      const preStopS = Number(c.lifecycle?.preStop?.exec?.command?.at(-1) ?? 0);
-      assert.ok(d.spec.template.spec.terminationGracePeriodSeconds * 1000 > shutdownMs + preStopS * 1000, 'grace period outlasts preStop plus the drain');
+      const preStopS = Number(c.lifecycle?.preStop?.exec?.command.at(-1) ?? 0);
+      const graceS = d.spec.template.spec.terminationGracePeriodSeconds;
+      assert.ok(graceS !== undefined && graceS * 1000 > shutdownMs + preStopS * 1000, 'grace period outlasts preStop plus the drain');
     }
   });
 
-  it('compose file and Envoy config: parse, references resolve, variables are settings', { skip: skipYaml }, () => {
-    const [compose] = yamlDocs(join(DEPLOY, 'compose', 'compose.yaml'));
-    const services = compose!.services as Record<string, Doc>;
+  it('compose file and Envoy config: parse, references resolve, variables are settings', () => {
+    const [composeDoc] = yamlDocs(join(DEPLOY, 'compose', 'compose.yaml'));
+    const compose = shaped(ComposeFile, composeDoc, 'compose.yaml');
+    const services = compose.services;
     for (const [name, service] of Object.entries(services)) {
-      for (const dep of Object.keys(Array.isArray(service.depends_on) ? Object.fromEntries(service.depends_on.map((n: string) => [n, 1])) : (service.depends_on ?? {}))) {
-        assert.ok(services[dep], `${name} depends on ${dep}, which exists`);
-      }
+      const dependsOn = Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {});
+      for (const dep of dependsOn) assert.ok(services[dep], `${name} depends on ${dep}, which exists`);
       for (const volume of service.volumes ?? []) {
-        const source = String(volume).split(':')[0]!;
+        const source = volume.split(':')[0]!;
         if (source.startsWith('.')) assert.ok(existsSync(join(DEPLOY, 'compose', source)), `${name} mounts ${source}, which exists`);
-        else assert.ok(source in (compose!.volumes ?? {}), `${name} mounts named volume ${source}`);
+        else assert.ok(source in (compose.volumes ?? {}), `${name} mounts named volume ${source}`);
       }
-      if (String(service.image).startsWith('telemetry-gateway')) checkEnv(`compose ${name}`, service.command[0], service.environment ?? {});
+      if (service.image.startsWith('telemetry-gateway')) {
+        const command = service.command?.[0];
+        assert.ok(command, `compose ${name}: command names the command`);
+        checkEnv(`compose ${name}`, command, service.environment ?? {});
+      }
     }
-    assert.ok(services.gateway!.deploy.replicas >= 2, 'several replicas');
+    assert.ok((services.gateway?.deploy?.replicas ?? 0) >= 2, 'several replicas');
 
-    const [envoy] = yamlDocs(join(DEPLOY, 'envoy', 'envoy.yaml'));
-    const clusters = new Set(envoy!.static_resources.clusters.map((c: Doc) => c.name));
-    const routes = JSON.stringify(envoy!.static_resources.listeners).match(/"cluster":"([^"]+)"/g) ?? [];
+    const [envoyDoc] = yamlDocs(join(DEPLOY, 'envoy', 'envoy.yaml'));
+    const envoy = shaped(EnvoyConfig, envoyDoc, 'envoy.yaml');
+    const clusters = new Set(envoy.static_resources.clusters.map((c) => c.name));
+    const routes = JSON.stringify(envoy.static_resources.listeners).match(/"cluster":"([^"]+)"/g) ?? [];
     assert.ok(routes.length > 0);
     for (const route of routes) assert.ok(clusters.has(route.slice(11, -1)), `${route} is a defined cluster`);
-    assert.ok(JSON.stringify(envoy).includes('max_connection_duration'), 'a maximum connection age');
-    assert.ok(JSON.stringify(envoy).includes('grpc_health_check'), 'replicas health-checked over gRPC');
+    assert.ok(JSON.stringify(envoyDoc).includes('max_connection_duration'), 'a maximum connection age');
+    assert.ok(JSON.stringify(envoyDoc).includes('grpc_health_check'), 'replicas health-checked over gRPC');
   });
 
   it('NATS configurations are valid to nats-server', (t) => {
@@ -119,11 +189,14 @@ describe('deployment files', () => {
     if (check.error) return t.skip('nats-server is not installed');
     const result = spawnSync('nats-server', ['-c', join(DEPLOY, 'compose', 'nats.conf'), '-t'], { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
-    if (!hasPyYaml) return;
-    const configMap = yamlDocs(join(DEPLOY, 'kubernetes', 'nats-postgres-example.yaml')).find((d) => d.kind === 'ConfigMap');
+    const configMap = yamlDocs(join(DEPLOY, 'kubernetes', 'nats-postgres-example.yaml'))
+      .map((doc) => ConfigMap.safeParse(doc))
+      .find((parsed) => parsed.success)?.data;
+    const natsConf = configMap?.data['nats.conf'];
+    assert.ok(natsConf, 'the example has a ConfigMap with nats.conf');
     const dir = mkdtempSync(join(tmpdir(), 'tgw-nats-conf-'));
     try {
-      writeFileSync(join(dir, 'nats.conf'), configMap!.data['nats.conf']);
+      writeFileSync(join(dir, 'nats.conf'), natsConf);
       const k8s = spawnSync('nats-server', ['-c', join(dir, 'nats.conf'), '-t'], { encoding: 'utf8', env: { ...process.env, SERVER_NAME: 'nats-0' } });
       assert.equal(k8s.status, 0, k8s.stderr);
     } finally {
