@@ -20,8 +20,8 @@ import { gatewayPrivacyPolicy } from './core/privacy/gateway-privacy.js';
 import { combineObservers, type IngestObserver } from './gateway/ingest-observer.js';
 import { createMemoryBudget } from './gateway/memory-budget.js';
 import { createStreamAdmission } from './gateway/stream-admission.js';
-import { createRateLimiter } from './gateway/rate-limiter.js';
-import { defaultBurst } from './core/rate-limit.js';
+import { createSourceRateLimiter } from './gateway/source-rate-limiter.js';
+import { defaultBurst } from './core/token-bucket.js';
 import { createLogObserver } from './adapters/logging/log-observer.js';
 import { startupSummary } from './adapters/logging/startup-summary.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -74,7 +74,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       allowlist: config.privacyAllowlist.map(parseAllowlistEntry),
       trustedSources: config.trustedSources,
     }),
-    rateLimiter: createRateLimiter({
+    rateLimiter: createSourceRateLimiter({
       eventsPerSecond: config.rateLimit,
       burst: config.rateLimitBurst || defaultBurst(config.rateLimit),
       dailyQuota: config.dailyQuota,

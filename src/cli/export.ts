@@ -28,7 +28,7 @@ export function exportCommand(): Command {
       batchSize: config.batchSize,
       exportMode: config.exportMode,
       concurrentBatches: config.concurrentBatches,
-      unary: config.identity.kind === 'managed-service',
+      unary: config.identity.kind === 'managed_service',
       retentionMs: config.retentionMs,
       keepProcessAlive: true,
       observer: {

@@ -163,7 +163,7 @@ function toIdentity(settings: ExportSettings): ExporterIdentity {
   if (serviceId !== undefined) {
     if (!serviceToken) throw new Error('--service-id needs --service-token (or TELEMETRY_GATEWAY_EXPORT_SERVICE_TOKEN)');
     if (licenseKey !== undefined) throw new Error('give either --service-id or --license-key, not both');
-    return { kind: 'managed-service', serviceId, serviceEnvironment: settings.serviceEnvironment, token: serviceToken };
+    return { kind: 'managed_service', serviceId, serviceEnvironment: settings.serviceEnvironment, token: serviceToken };
   }
   if (licenseKey !== undefined) return { kind: 'licensed', licenseKey, instanceId: instanceId ?? '', externalUrl };
   if (!instanceId) throw new Error('give --license-key, --instance-id (unlicensed) or --service-id (managed service)');

@@ -37,7 +37,7 @@ function readText(path: string, flag: string): string {
   }
 }
 
-export function parseRevocationList(text: string): string[] {
+function parseRevocationList(text: string): string[] {
   return text
     .split('\n')
     .map((line) => line.replace(/#.*/, '').trim().toLowerCase())
@@ -50,7 +50,7 @@ const TOKEN_SHA256 = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/i) });
 const TOKEN_SCOPES = z.object({ scopes: z.array(z.string()) });
 
 /** Parses the tokens file: a JSON array of {"name", "sha256" (hex), "scopes"}; plaintext tokens are refused. */
-export function parseServiceTokens(text: string, file: string): ServiceToken[] {
+function parseServiceTokens(text: string, file: string): ServiceToken[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -13,5 +13,3 @@ export const SINK_SCHEMA = z.object({
   logLevel: oneOf(LOG_LEVELS, { valueName: 'level', default: 'info', description: 'log level (JSON logs on stderr)' }),
 
 });
-
-export type SinkSettings = z.output<typeof SINK_SCHEMA>;

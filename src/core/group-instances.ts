@@ -1,6 +1,5 @@
 import type { InstanceSummary } from './dashboard-queries.js';
-import type { Source } from './identity/source.js';
-import { sourceKey } from './source-identity.js';
+import { sourceKey, type Source } from './identity/source.js';
 
 /** One stream's activity (a store keeps one metadata row per stream). */
 export interface StreamActivity {

@@ -5,7 +5,7 @@
  */
 const SECRET_KEY = /^(licenseKey|license_key|token|accessToken|access_token|serviceToken|password|secret|apiKey|api_key|authorization)$/i;
 
-export const MASK = '[masked]';
+const MASK = '[masked]';
 
 /**
  * A deep copy of a JSON value with every credential-named property replaced by

@@ -1,6 +1,5 @@
 import type { FeatureActionCount, InstanceSummary, RejectedDetail } from '../core/dashboard-queries.js';
-import type { Source } from '../core/identity/source.js';
-import { sourceKey } from '../core/source-identity.js';
+import { sourceKey, type Source } from '../core/identity/source.js';
 import type { StoreEntry, StreamOrigin, WriteOutcome } from '../core/store.js';
 import { createBucketSeries, zeroCounts, type Outcome, type OutcomeCounts } from './minute-series.js';
 import { serverVersionOf } from '../core/server-version.js';

@@ -52,5 +52,3 @@ export function createMinuteHistory(queries: DashboardQueries, options: MinuteHi
     },
   };
 }
-
-export type MinuteHistory = ReturnType<typeof createMinuteHistory>;

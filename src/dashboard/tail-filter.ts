@@ -1,4 +1,4 @@
-import type { SourceIdentity } from '../core/source-identity.js';
+import type { SourceIdentity } from '../core/identity/source-identity.js';
 
 /** What a live-tail client asked to see; every given field must match. */
 export interface TailFilter {

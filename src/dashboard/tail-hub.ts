@@ -1,7 +1,7 @@
 import { fromBinary, toJson, type JsonValue } from '@bufbuild/protobuf';
 import type { TailItem } from './api-types.js';
 import { maskSecrets } from '../core/mask-secrets.js';
-import { sourceIdentity } from '../core/source-identity.js';
+import { sourceIdentity } from '../core/identity/source-identity.js';
 import type { StoreEntry, StreamOrigin, WriteOutcome } from '../core/store.js';
 import { EventSchema, RecordEventsRequestMetadataSchema } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { matchesTailFilter, type TailFilter } from './tail-filter.js';

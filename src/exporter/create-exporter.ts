@@ -113,7 +113,7 @@ export async function createExporter(options: ExporterOptions): Promise<Exporter
     batchSize: options.batchSize,
     exportMode: options.exportMode,
     concurrentBatches: options.concurrentBatches,
-    unary: options.identity.kind === 'managed-service',
+    unary: options.identity.kind === 'managed_service',
     retentionMs: options.retentionMs,
     observer: {
       ...observer,

@@ -15,5 +15,3 @@ export interface ExportObserver {
   eventsFailed?(events: readonly { id: string; reason: string }[]): void;
   retentionApplied?(deleted: number): void;
 }
-
-export const NOOP_EXPORT_OBSERVER: ExportObserver = {};

@@ -6,7 +6,7 @@ import { RecordEventsRequestMetadataSchema } from '../gen/telemetrygateway/v1/te
 export type ExporterIdentity =
   | { kind: 'licensed'; licenseKey: string; instanceId: string; externalUrl: string }
   | { kind: 'unlicensed'; instanceId: string; externalUrl: string }
-  | { kind: 'managed-service'; serviceId: string; serviceEnvironment?: string; token: string };
+  | { kind: 'managed_service'; serviceId: string; serviceEnvironment?: string; token: string };
 
 /** The metadata message of one stream or call, with a fresh request id. */
 export function identityMetadataBytes(identity: ExporterIdentity): Uint8Array {
@@ -27,7 +27,7 @@ export function describeIdentity(identity: ExporterIdentity): string {
       return `licensed instance ${identity.instanceId || '(no instance id)'}`;
     case 'unlicensed':
       return `unlicensed instance ${identity.instanceId}`;
-    case 'managed-service':
+    case 'managed_service':
       return `managed service ${identity.serviceId}`;
   }
 }

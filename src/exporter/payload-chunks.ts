@@ -2,7 +2,7 @@
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 
 /** Bytes a length-delimited field of `length` bytes takes on the wire with a one-byte tag. */
-export function framedLength(length: number): number {
+function framedLength(length: number): number {
   let varint = 1;
   for (let n = length; n >= 0x80; n = Math.floor(n / 0x80)) varint++;
   return 1 + varint + length;

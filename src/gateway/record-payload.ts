@@ -5,14 +5,14 @@ import { prepareEvent } from '../core/pipeline.js';
 import type { EventList } from '../core/wire/event-list.js';
 import { retryable, type EventStore, type StoreEntry, type StreamOrigin, type WriteOutcome } from '../core/store.js';
 import type { IngestObserver, PrivacyRemovals } from './ingest-observer.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { SourceRateLimiter } from './source-rate-limiter.js';
 
 export interface IngestDeps {
   store: EventStore;
   observer: IngestObserver;
   privacy: GatewayPrivacyPolicy;
   /** Per-source rate limits and quotas; none when undefined. */
-  rateLimiter?: RateLimiter;
+  rateLimiter?: SourceRateLimiter;
 }
 
 /**
@@ -49,7 +49,7 @@ export async function recordPayload(
 }
 
 /** Entries handed to the store in one write, at most. */
-export const MAX_ENTRIES_PER_WRITE = 4096;
+const MAX_ENTRIES_PER_WRITE = 4096;
 
 /**
  * Cleans and checks each event (the privacy policy applies before anything is

@@ -81,7 +81,7 @@ describe('what the exporter puts on the wire', () => {
     await using gateway = await startTestGateway({ serviceTokensFile: tokens });
     await using exporter = createTestExporter();
     const ids = await recordSearches(exporter.recorder, 40);
-    const identity = { kind: 'managed-service' as const, serviceId: 'cody-gateway', serviceEnvironment: 'prod', token };
+    const identity = { kind: 'managed_service' as const, serviceId: 'cody-gateway', serviceEnvironment: 'prod', token };
     const loop = createExportLoop({ queue: exporter.queue, connect: plaintextConnector(gateway.gateway.address, identity), batchSize: 100, unary: true });
     assert.deepEqual(await loop.runOnce(), { sent: 40, acknowledged: 40, failed: 0, batches: 1 });
     const stored = await allStoredEvents(gateway.reader);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { admitEvents, type RateLimitPolicy } from '../../src/core/rate-limit.js';
+import { admitEvents, type RateLimitPolicy } from '../../src/core/token-bucket.js';
 import { startTestGateway, testEvent, unlicensed } from '../helpers/gateway.js';
 import { collect, eventsRequest, exchange, metadataRequest, nextResponse } from '../helpers/grpc-call.js';
 

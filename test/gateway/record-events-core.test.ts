@@ -10,7 +10,7 @@ import type { CallContext, IncomingRequest } from '../../src/core/stream-session
 import { eventListFromArray } from '../../src/core/wire/event-list.js';
 import { NOOP_OBSERVER } from '../../src/gateway/ingest-observer.js';
 import { createMemoryBudget } from '../../src/gateway/memory-budget.js';
-import { serveRecordEvents, type RecordEventsOptions, type SizedRequest } from '../../src/gateway/record-events.js';
+import { serveRecordEvents, type RecordEventsOptions, type SizedRequest } from '../../src/gateway/record-events-stream.js';
 import { createStreamAdmission } from '../../src/gateway/stream-admission.js';
 import { EventSchema, RecordEventsRequestMetadataSchema } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { testEvent, unlicensed } from '../helpers/gateway.js';

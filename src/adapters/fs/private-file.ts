@@ -2,7 +2,7 @@ import { chmodSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, writ
 import { dirname } from 'node:path';
 
 /** Mode of files holding secrets or events: owner read/write only. */
-export const PRIVATE_FILE_MODE = 0o600;
+const PRIVATE_FILE_MODE = 0o600;
 /** Mode of directories the gateway or CLI creates for them. */
 export const PRIVATE_DIR_MODE = 0o700;
 

@@ -4,8 +4,8 @@ import { eventListFromArray } from '../../core/wire/event-list.js';
 import { frameRequest } from '../../core/wire/frame-request.js';
 import { varintSize, writeVarint } from '../../core/wire/wire-cursor.js';
 import type { IncomingRequest } from '../../core/stream-session.js';
-import type { IncomingUnaryRequest } from '../../gateway/record-event.js';
-import type { SizedRequest } from '../../gateway/record-events.js';
+import type { IncomingUnaryRequest } from '../../gateway/record-event-unary.js';
+import type { SizedRequest } from '../../gateway/record-events-stream.js';
 import {
   EventSchema,
   RecordEventRequestSchema,

@@ -46,7 +46,7 @@ function createExportTransport(client: Client, target: string, identity: Exporte
   let closed = false;
   const callMetadata = (): Metadata => {
     const metadata = new Metadata();
-    if (identity.kind === 'managed-service') metadata.set('authorization', `Bearer ${identity.token}`);
+    if (identity.kind === 'managed_service') metadata.set('authorization', `Bearer ${identity.token}`);
     return metadata;
   };
   const track = <C extends Call>(call: C): C => {

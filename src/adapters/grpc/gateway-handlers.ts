@@ -3,9 +3,9 @@ import type { ServerDuplexStream, ServerUnaryCall, sendUnaryData, UntypedService
 import type { IdentityPolicy } from '../../core/identity/identify.js';
 import { Code, GatewayError } from '../../core/status.js';
 import type { CallContext } from '../../core/stream-session.js';
-import type { IncomingUnaryRequest } from '../../gateway/record-event.js';
-import { serveRecordEvent } from '../../gateway/record-event.js';
-import { serveRecordEvents, type RecordEventsOptions, type SizedRequest } from '../../gateway/record-events.js';
+import type { IncomingUnaryRequest } from '../../gateway/record-event-unary.js';
+import { serveRecordEvent } from '../../gateway/record-event-unary.js';
+import { serveRecordEvents, type RecordEventsOptions, type SizedRequest } from '../../gateway/record-events-stream.js';
 import { dropWritesOnceEnded, limitReadAhead } from './grpc-internals.js';
 import type { Logger } from '../../logger.js';
 import { readMessages } from './read-messages.js';

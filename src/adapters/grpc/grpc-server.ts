@@ -34,9 +34,9 @@ export interface ConnectionLimits {
   maxConnectionIdleMs?: number;
 }
 
-export const DEFAULT_MAX_METADATA_BYTES = 16 * 1024;
+const DEFAULT_MAX_METADATA_BYTES = 16 * 1024;
 /** Time a client has after its preface to send its SETTINGS frame. */
-export const DEFAULT_HTTP2_SETTINGS_TIMEOUT_MS = 10_000;
+const DEFAULT_HTTP2_SETTINGS_TIMEOUT_MS = 10_000;
 
 export type ConnectionInjector = ReturnType<Server['createConnectionInjector']>;
 

@@ -1,6 +1,6 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import type { SizedRequest } from '../../gateway/record-events.js';
-import type { IncomingUnaryRequest } from '../../gateway/record-event.js';
+import type { SizedRequest } from '../../gateway/record-events-stream.js';
+import type { IncomingUnaryRequest } from '../../gateway/record-event-unary.js';
 import { TelemeteryGatewayService } from '../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import {
   decodeRecordEventRequest,

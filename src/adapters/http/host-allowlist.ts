@@ -24,7 +24,7 @@ export function createHostCheck(allowed: readonly string[], listenHost: string):
 }
 
 /** The host part of a Host header value (port and IPv6 brackets removed), or undefined when malformed. */
-export function hostName(host: string): string | undefined {
+function hostName(host: string): string | undefined {
   const value = host.trim();
   const bracketed = /^\[([0-9a-fA-F:.%]+)\](?::\d{1,5})?$/.exec(value);
   if (bracketed) return bracketed[1];

@@ -32,7 +32,7 @@ export type HttpRequestListener = (req: IncomingMessage, res: ServerResponse) =>
  * Headers on every HTTP answer: nothing may frame the pages, load anything
  * from elsewhere, or guess content types.
  */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-frame-options': 'DENY',
@@ -116,7 +116,7 @@ async function storeReady(store: EventStore): Promise<{ ready: true } | { ready:
 }
 
 /** The request target as a URL (origin-form or absolute-form), or undefined when it is not one. */
-export function parseTarget(target: string | undefined): URL | undefined {
+function parseTarget(target: string | undefined): URL | undefined {
   try {
     return new URL(target ?? '/', 'http://gateway');
   } catch {
@@ -125,7 +125,7 @@ export function parseTarget(target: string | undefined): URL | undefined {
 }
 
 /** Answers 500 when nothing was sent yet, else cuts the connection; logs the failure once. */
-export function failRequest(req: IncomingMessage, res: ServerResponse, error: unknown, logger: Logger): void {
+function failRequest(req: IncomingMessage, res: ServerResponse, error: unknown, logger: Logger): void {
   const path = parseTarget(req.url)?.pathname ?? '(not a URL)';
   logger.error({ method: req.method, path, error: error instanceof Error ? error.message : String(error) }, 'HTTP request failed');
   try {

@@ -1,4 +1,4 @@
-import { describeSource } from '../../core/identity/source.js';
+import { describeSource, sourceKey } from '../../core/identity/source.js';
 import { Code } from '../../core/status.js';
 import type { StreamOrigin } from '../../core/store.js';
 import type { IngestObserver } from '../../gateway/ingest-observer.js';
@@ -110,11 +110,11 @@ export function createLogObserver(options: LogObserverOptions): LogObserver {
     privacyEnforced() {},
     rateLimited(origin, n) {
       events.rateLimited += n;
-      const source = describeSource(origin.source);
-      const { log, suppressed } = limiter.take(`rate:${source}`);
+      // Throttled per source as the rate limiter keys it; the line shows the source's log label.
+      const { log, suppressed } = limiter.take(`rate:${sourceKey(origin.source)}`);
       if (log) {
         logger.warn(
-          { sourceKind: origin.source.kind, source, events: n, ...(suppressed > 0 ? { suppressed } : {}) },
+          { sourceKind: origin.source.kind, source: describeSource(origin.source), events: n, ...(suppressed > 0 ? { suppressed } : {}) },
           'source over its rate limit or daily quota; events not acknowledged',
         );
       }

@@ -19,12 +19,36 @@ export function acknowledgesInvalidEvents(source: Source): boolean {
   return source.kind !== 'managed_service';
 }
 
-/** The `publisher.source` attribute of the downstream record (BEHAVIOR.md 2.4). */
+/**
+ * The one key a source is grouped by, in memory: the dashboard's instance rows,
+ * the per-source stream cap and the per-source rate limit. A licensed instance
+ * is keyed by its license too, so a new license shows up as its own row; a
+ * managed service by its environment too. Never persisted nor shown.
+ */
+export function sourceKey(source: Source): string {
+  switch (source.kind) {
+    case 'licensed_instance':
+      return `licensed:${source.instanceId}:${source.license.signatureSha256}`;
+    case 'unlicensed_instance':
+      return `unlicensed:${source.instanceId}`;
+    case 'managed_service':
+      return `service:${source.serviceId}:${source.serviceEnvironment ?? ''}`;
+  }
+}
+
+/**
+ * The `publisher.source` attribute of the downstream record (BEHAVIOR.md 2.4).
+ * Not `sourceKey`: this string is the protocol's, persisted (stores' publisher
+ * column, the record) and a metrics label, so it keeps its own coarser format.
+ */
 export function publisherSource(source: Source): string {
   return source.kind === 'managed_service' ? source.serviceId : source.kind;
 }
 
-/** A short, non-secret label for logs and metrics. */
+/**
+ * A short, non-secret label for log lines (an operator reads it; its format is
+ * what existing logs show). Not a key: group by `sourceKey`.
+ */
 export function describeSource(source: Source): string {
   switch (source.kind) {
     case 'licensed_instance':

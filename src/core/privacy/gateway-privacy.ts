@@ -77,10 +77,8 @@ export function gatewayPrivacyPolicy(options: { enforce: boolean; allowlist: All
   };
 }
 
-export const PRIVACY_NOT_ENFORCED: GatewayPrivacyPolicy = gatewayPrivacyPolicy({ enforce: false, allowlist: [], trustedSources: [] });
-
 /** Whether the source is trusted by what the gateway verified: its license (digest or a signed tag) or its token. */
-export function isTrustedSource(source: Source, trusted: TrustedSources): boolean {
+function isTrustedSource(source: Source, trusted: TrustedSources): boolean {
   switch (source.kind) {
     case 'licensed_instance':
       return (

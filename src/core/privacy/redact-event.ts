@@ -12,10 +12,6 @@ export interface RedactionSummary {
 
 export const NOTHING_REDACTED: RedactionSummary = Object.freeze({ privateKeysRemoved: 0, valuesReplaced: 0, marketingRemoved: false });
 
-export function redactedAnything(summary: RedactionSummary): boolean {
-  return summary.privateKeysRemoved > 0 || summary.valuesReplaced > 0 || summary.marketingRemoved;
-}
-
 /** Why an allowlisted value did not leave as it was: says what it was, never what it held. */
 export function notAStringValue(kind: string): string {
   return `telemetry: redacted ${kind} value (only string values of allowlisted private_metadata keys are exported)`;

@@ -2,7 +2,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import type { InstanceSummary, RejectedDetail, RejectedFilter } from '../../../core/dashboard-queries.js';
 import { maskSecrets } from '../../../core/mask-secrets.js';
 import { recordObject } from '../../../core/record.js';
-import { sourceIdentity } from '../../../core/source-identity.js';
+import { sourceIdentity } from '../../../core/identity/source-identity.js';
 import type { InstanceRow, RejectedEventDetail } from '../../../dashboard/api-types.js';
 import { EventSchema, RecordEventsRequestMetadataSchema } from '../../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { sourceIdentity } from '../../../core/source-identity.js';
+import { sourceIdentity } from '../../../core/identity/source-identity.js';
 import { parseTailFilter } from '../../../dashboard/tail-filter.js';
 import type { ApiError, InstancesResponse, Overview, RejectedEventDetail, RejectedResponse, SessionInfo } from '../../../dashboard/api-types.js';
 import type { DashboardService } from '../../../dashboard/dashboard-service.js';

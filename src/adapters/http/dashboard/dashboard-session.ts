@@ -2,9 +2,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { bearerSecret, type SecretCheck, type SecretGuard } from '../secret-guard.js';
 
-export const SESSION_COOKIE = 'tgw_dashboard';
+const SESSION_COOKIE = 'tgw_dashboard';
 /** Double-submit token for the sign-in form (there is no session yet to bind it to). */
-export const LOGIN_CSRF_COOKIE = 'tgw_login_csrf';
+const LOGIN_CSRF_COOKIE = 'tgw_login_csrf';
 
 export interface DashboardSessionOptions {
   guard: SecretGuard;
@@ -112,14 +112,12 @@ export function createDashboardSession(options: DashboardSessionOptions) {
   };
 }
 
-export type DashboardSession = ReturnType<typeof createDashboardSession>;
-
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 function same(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
-export function readCookie(header: string | undefined, name: string): string | undefined {
+function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();

@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Where `npm run build` puts the pages: <package>/dist/web, from src/ (tsx) or dist/ alike. */
-export const ASSETS_DIR = fileURLToPath(new URL('../../../../dist/web/', import.meta.url));
+const ASSETS_DIR = fileURLToPath(new URL('../../../../dist/web/', import.meta.url));
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

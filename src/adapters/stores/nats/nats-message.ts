@@ -24,7 +24,7 @@ import { EventSchema } from '../../../gen/telemetrygateway/v1/telemetrygateway_p
  * Attribute values are the deployed ones, except that CR/LF (which a header
  * cannot hold) become spaces.
  */
-export const HEADER = {
+const HEADER = {
   kind: 'Tgw-Kind',
   eventId: 'Tgw-Event-Id',
   timestampMs: 'Tgw-Timestamp-Ms',

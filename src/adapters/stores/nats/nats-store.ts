@@ -12,7 +12,7 @@ import {
   type WriteBatch,
   type WriteOutcome,
 } from '../../../core/store.js';
-import { createLimiter } from '../limiter.js';
+import { createConcurrencyLimiter } from '../concurrency-limiter.js';
 import { entryHeaders, messageId } from './nats-message.js';
 import { eventSubject, parseNatsUrl, rejectedSubject, type NatsOptions } from './nats-options.js';
 import { natsReads } from './nats-reader.js';
@@ -58,7 +58,7 @@ export async function openNatsSession(url: string, { createStream = true } = {})
 export async function openNatsStore(url: string): Promise<NatsStore> {
   const session = await openNatsSession(url);
   const { options, nc, js, jsm } = session;
-  const limiter = createLimiter(options.maxInFlight);
+  const limiter = createConcurrencyLimiter(options.maxInFlight);
   const connection = trackConnection(nc);
   let closed = false;
   let closing: Promise<void> | undefined;

@@ -111,8 +111,6 @@ export function createSqliteDashboardReads(db: Database) {
   };
 }
 
-export type SqliteDashboardReads = ReturnType<typeof createSqliteDashboardReads>;
-
 interface PairRow {
   minuteMs: number;
   feature: string;

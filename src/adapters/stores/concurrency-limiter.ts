@@ -3,13 +3,13 @@
  * publishes awaiting an ack, so a slow or absent server makes callers wait
  * instead of growing a client-side buffer without limit.
  */
-export interface Limiter {
+export interface ConcurrencyLimiter {
   run<T>(task: () => Promise<T>): Promise<T>;
   /** Resolves once nothing is running or waiting. */
   idle(): Promise<void>;
 }
 
-export function createLimiter(max: number): Limiter {
+export function createConcurrencyLimiter(max: number): ConcurrencyLimiter {
   let running = 0;
   const waiting: Array<() => void> = [];
   const idleWaiters: Array<() => void> = [];

@@ -1,8 +1,8 @@
-import { describeSource } from '../core/identity/source.js';
-import { admitEvents, budgetIsFresh, type RateLimitPolicy, type SourceBudget } from '../core/rate-limit.js';
+import { sourceKey } from '../core/identity/source.js';
+import { admitEvents, budgetIsFresh, type RateLimitPolicy, type SourceBudget } from '../core/token-bucket.js';
 import type { StreamOrigin } from '../core/store.js';
 
-export interface RateLimiter {
+export interface SourceRateLimiter {
   /** How many of `count` events from this origin to take now. */
   admit(origin: StreamOrigin, count: number): number;
 }
@@ -10,13 +10,16 @@ export interface RateLimiter {
 /** Budgets kept before idle ones are forgotten. */
 const SWEEP_ABOVE = 50_000;
 
-/** One budget per source (instance id, license, or service), in memory on this replica. */
-export function createRateLimiter(policy: RateLimitPolicy, now: () => number = Date.now): RateLimiter | undefined {
+/**
+ * One budget per source (`sourceKey`: instance and license, or service and
+ * environment, as the per-source stream cap counts them), in memory on this replica.
+ */
+export function createSourceRateLimiter(policy: RateLimitPolicy, now: () => number = Date.now): SourceRateLimiter | undefined {
   if (policy.eventsPerSecond <= 0 && policy.dailyQuota <= 0) return undefined;
   const budgets = new Map<string, SourceBudget>();
   return {
     admit(origin, count) {
-      const key = describeSource(origin.source);
+      const key = sourceKey(origin.source);
       const nowMs = now();
       const { admitted, budget } = admitEvents(budgets.get(key), count, nowMs, policy);
       budgets.set(key, budget);

@@ -1,4 +1,4 @@
-import { sourceKey } from '../core/source-identity.js';
+import { sourceKey } from '../core/identity/source.js';
 import { Code, GatewayError } from '../core/status.js';
 import { advanceSession, INITIAL_SESSION, type CallContext, type IncomingRequest } from '../core/stream-session.js';
 import type { MemoryBudget } from './memory-budget.js';
@@ -46,7 +46,7 @@ const EVICTED = (): GatewayError =>
 const formatMs = (ms: number): string => (ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
 
 /** How a stream ends when the gateway drains: the client retries what was not acknowledged elsewhere. */
-export const SHUTTING_DOWN = (): GatewayError => new GatewayError(Code.UNAVAILABLE, 'gateway is shutting down');
+const SHUTTING_DOWN = (): GatewayError => new GatewayError(Code.UNAVAILABLE, 'gateway is shutting down');
 
 /**
  * Serves one RecordEvents stream, shaped like a connect-es bidi handler: the
