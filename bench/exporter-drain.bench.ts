@@ -4,7 +4,8 @@
  * export loop with its default batching. Run by `npm run bench`.
  *
  * Environment knobs: BENCH_DRAIN_EVENTS (1,000,000), BENCH_DRAIN_CONCURRENT_BATCHES (2),
- * BENCH_DRAIN_STORE (sqlite; `memory` isolates the exporter's side from the gateway's store).
+ * BENCH_DRAIN_STORE (sqlite; `memory` isolates the exporter's side from the gateway's store),
+ * BENCH_GATEWAY_NODE_ARGS (space-separated node flags for the gateway process, e.g. `--cpu-prof`).
  */
 import { join } from 'node:path';
 import { toBinary } from '@bufbuild/protobuf';
@@ -44,7 +45,9 @@ for (let first = 0; first < EVENTS; first += FILL_CHUNK) {
 console.log(`queued ${EVENTS} events (~${Math.round(bytes / EVENTS)} bytes each) in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`);
 
 const storePath = join(dir.path, 'telemetry.db');
-const serve = await startServe(['--listen', '127.0.0.1:0', '--store', STORE === 'memory' ? 'memory:' : `sqlite:${storePath}`, '--log-level', 'warn']);
+const serve = await startServe(['--listen', '127.0.0.1:0', '--store', STORE === 'memory' ? 'memory:' : `sqlite:${storePath}`, '--log-level', 'warn'], {
+  nodeArgs: process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean),
+});
 try {
   const loop = createExportLoop({ queue, connect: plaintextConnector(serve.address), batchSize: 10_000, concurrentBatches: CONCURRENT_BATCHES });
   const started = performance.now();

@@ -170,16 +170,17 @@ export async function runExport(queue: EventQueue, transport: GatewayTransport, 
     return result;
   }
 
-  let cursor = 0;
-  while (result.error === undefined) {
-    if (cursor > 0) batch = await queue.pending({ limit: batchSize, afterSeq: cursor });
-    if (batch.length === 0) break;
-    cursor = batch[batch.length - 1]!.seq;
-    batch = admit(batch);
-    if (batch.length === 0) continue;
-    result.batches++;
-    const sending: Promise<void> = sendBatch(batch).finally(() => inFlight.delete(sending));
-    inFlight.add(sending);
+  // The next batch is read while the ones before it are in flight, so the
+  // gateway is not left idle while the queue is read between streams.
+  while (result.error === undefined && batch.length > 0) {
+    const cursor = batch[batch.length - 1]!.seq;
+    const admitted = admit(batch);
+    if (admitted.length > 0) {
+      result.batches++;
+      const sending: Promise<void> = sendBatch(admitted).finally(() => inFlight.delete(sending));
+      inFlight.add(sending);
+    }
+    batch = await queue.pending({ limit: batchSize, afterSeq: cursor });
     if (inFlight.size >= (options.concurrentBatches ?? 1)) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);

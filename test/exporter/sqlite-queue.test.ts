@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import BetterSqlite3 from 'better-sqlite3';
 import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
@@ -75,5 +76,53 @@ it('sqlite queue: the file and its -wal/-shm are created 0600 in a directory cre
     for (const file of [older, `${older}-wal`, `${older}-shm`]) assert.equal(mode(file), '600', file);
   } finally {
     await reopened.close();
+  }
+});
+
+it('sqlite queue: a file from before payloads had their own table keeps its pending, exported and failed events, seqs and counters', async () => {
+  using dir = tempDir();
+  const path = join(dir.path, 'queue.db');
+  // The layout this queue wrote before (payload inline in queued_events), with its count triggers.
+  const old = new BetterSqlite3(path);
+  old.exec(`
+    CREATE TABLE queued_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, timestamp_ms INTEGER NOT NULL,
+      payload BLOB NOT NULL, exported_at_ms INTEGER);
+    CREATE INDEX queued_events_pending ON queued_events(seq) WHERE exported_at_ms IS NULL;
+    CREATE INDEX queued_events_exported ON queued_events(exported_at_ms) WHERE exported_at_ms IS NOT NULL;
+    CREATE TABLE failed_events (id TEXT PRIMARY KEY, timestamp_ms INTEGER NOT NULL, payload BLOB NOT NULL, failed_at_ms INTEGER NOT NULL, reason TEXT NOT NULL);
+    CREATE TABLE queue_counters (id INTEGER PRIMARY KEY CHECK (id = 1), pending_events INTEGER NOT NULL, pending_bytes INTEGER NOT NULL);
+    INSERT INTO queue_counters VALUES (1, 2, 7);
+    CREATE TRIGGER queued_events_counted_in AFTER INSERT ON queued_events BEGIN
+      UPDATE queue_counters SET pending_events = pending_events + 1, pending_bytes = pending_bytes + length(NEW.payload) WHERE id = 1;
+    END;
+    INSERT INTO queued_events (seq, id, timestamp_ms, payload, exported_at_ms) VALUES
+      (1, 'sent', 10, x'010203', 500), (2, 'left-1', 11, x'0405', NULL), (7, 'left-2', 12, x'060708090a', NULL);
+    INSERT INTO failed_events VALUES ('bad', 9, x'ff', 400, 'too large');
+    UPDATE queue_counters SET pending_events = 2, pending_bytes = 7;
+  `);
+  old.close();
+
+  const queue = openSqliteQueue(path);
+  try {
+    const pending = await queue.pending({ limit: 10 });
+    assert.deepEqual(
+      pending.map((e) => [e.seq, e.id, e.timestampMs, [...e.bytes]]),
+      [
+        [2, 'left-1', 11, [4, 5]],
+        [7, 'left-2', 12, [6, 7, 8, 9, 10]],
+      ],
+    );
+    assert.deepEqual((await queue.recentlyExported(10)).map((e) => [e.id, [...e.bytes], e.exportedAtMs]), [['sent', [1, 2, 3], 500]]);
+    assert.deepEqual((await queue.recentlyFailed(10)).map((e) => [e.id, e.reason]), [['bad', 'too large']]);
+    assert.deepEqual(await queue.stats(1_000), { pending: 2, pendingBytes: 7, oldestPendingAgeMs: 989, exportedKept: 1, failed: 1 });
+
+    await queue.enqueue([{ id: 'new', timestampMs: 13, bytes: Buffer.from([1]) }]);
+    const all = await queue.pending({ limit: 10 });
+    assert.ok(all.at(-1)!.seq > 7, `a new event must not reuse a seq: ${all.at(-1)!.seq}`);
+    await queue.markExported(['left-1', 'left-2', 'new'], 600);
+    assert.deepEqual(await queue.stats(1_000), { pending: 0, pendingBytes: 0, oldestPendingAgeMs: null, exportedKept: 4, failed: 1 });
+    assert.equal(await queue.deleteExportedBefore(700), 5);
+  } finally {
+    await queue.close();
   }
 });

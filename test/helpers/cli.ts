@@ -70,8 +70,8 @@ export interface ServeProcess {
 }
 
 /** Starts `serve` as a child process and waits for the address it prints. */
-export async function startServe(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [builtCli(), 'serve', ...withDebugLogs(args)], {
+export async function startServe(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), builtCli(), 'serve', ...withDebugLogs(args)], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,47 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { ensurePrivateFile } from '../fs/private-file.js';
+import { prepareQueueSchema } from './sqlite-queue-schema.js';
 import { QueueFullError, type EventQueue, type ExportedEvent, type FailedEvent, type PendingEvent, type QueueLimits, type QueueStats } from '../../exporter/queue.js';
-
-// queue_counters keeps the pending count and bytes exact across every process
-// sharing the file (triggers run inside each writer's transaction), so a bounded
-// enqueue checks one row instead of counting a million.
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS queued_events (
-    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
-    id             TEXT NOT NULL UNIQUE,
-    timestamp_ms   INTEGER NOT NULL,
-    payload        BLOB NOT NULL,
-    exported_at_ms INTEGER
-  );
-  CREATE INDEX IF NOT EXISTS queued_events_pending ON queued_events(seq) WHERE exported_at_ms IS NULL;
-  CREATE INDEX IF NOT EXISTS queued_events_exported ON queued_events(exported_at_ms) WHERE exported_at_ms IS NOT NULL;
-  CREATE TABLE IF NOT EXISTS failed_events (
-    id           TEXT PRIMARY KEY,
-    timestamp_ms INTEGER NOT NULL,
-    payload      BLOB NOT NULL,
-    failed_at_ms INTEGER NOT NULL,
-    reason       TEXT NOT NULL
-  );
-  CREATE INDEX IF NOT EXISTS failed_events_at ON failed_events(failed_at_ms);
-  CREATE TABLE IF NOT EXISTS queue_counters (
-    id             INTEGER PRIMARY KEY CHECK (id = 1),
-    pending_events INTEGER NOT NULL,
-    pending_bytes  INTEGER NOT NULL
-  );
-  INSERT OR IGNORE INTO queue_counters
-    SELECT 1, count(*), coalesce(sum(length(payload)), 0) FROM queued_events WHERE exported_at_ms IS NULL;
-  CREATE TRIGGER IF NOT EXISTS queued_events_counted_in AFTER INSERT ON queued_events BEGIN
-    UPDATE queue_counters SET pending_events = pending_events + 1, pending_bytes = pending_bytes + length(NEW.payload) WHERE id = 1;
-  END;
-  CREATE TRIGGER IF NOT EXISTS queued_events_counted_out AFTER UPDATE OF exported_at_ms ON queued_events
-    WHEN OLD.exported_at_ms IS NULL AND NEW.exported_at_ms IS NOT NULL BEGIN
-    UPDATE queue_counters SET pending_events = pending_events - 1, pending_bytes = pending_bytes - length(OLD.payload) WHERE id = 1;
-  END;
-  CREATE TRIGGER IF NOT EXISTS queued_events_counted_gone AFTER DELETE ON queued_events
-    WHEN OLD.exported_at_ms IS NULL BEGIN
-    UPDATE queue_counters SET pending_events = pending_events - 1, pending_bytes = pending_bytes - length(OLD.payload) WHERE id = 1;
-  END;
-`;
 
 interface PendingWrite {
   apply: () => void;
@@ -80,29 +40,37 @@ export function openSqliteQueue(path: string, options: SqliteQueueOptions = {}):
   }
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.transaction(() => db.exec(SCHEMA)).immediate();
+  prepareQueueSchema(db);
 
-  const insert = db.prepare('INSERT OR IGNORE INTO queued_events (id, timestamp_ms, payload) VALUES (?, ?, ?)');
+  const insert = db.prepare('INSERT OR IGNORE INTO queued_events (id, timestamp_ms, payload_bytes) VALUES (?, ?, ?)');
+  const insertPayload = db.prepare('INSERT INTO queued_payloads (seq, payload) VALUES (?, ?)');
   const counters = db.prepare('SELECT pending_events AS events, pending_bytes AS bytes FROM queue_counters WHERE id = 1');
   const selectPending = db.prepare(
-    `SELECT seq, id, timestamp_ms AS timestampMs, payload AS bytes FROM queued_events
-      WHERE exported_at_ms IS NULL AND seq > ? ORDER BY seq LIMIT ?`,
+    `SELECT e.seq, e.id, e.timestamp_ms AS timestampMs, p.payload AS bytes
+       FROM queued_events e JOIN queued_payloads p ON p.seq = e.seq
+      WHERE e.exported_at_ms IS NULL AND e.seq > ? ORDER BY e.seq LIMIT ?`,
   );
   const mark = db.prepare('UPDATE queued_events SET exported_at_ms = ? WHERE id = ? AND exported_at_ms IS NULL');
   const markRange = db.prepare('UPDATE queued_events SET exported_at_ms = ? WHERE seq BETWEEN ? AND ? AND exported_at_ms IS NULL');
   const copyFailed = db.prepare(
     `INSERT OR REPLACE INTO failed_events (id, timestamp_ms, payload, failed_at_ms, reason)
-       SELECT id, timestamp_ms, payload, ?, ? FROM queued_events WHERE id = ? AND exported_at_ms IS NULL`,
+       SELECT e.id, e.timestamp_ms, p.payload, ?, ? FROM queued_events e JOIN queued_payloads p ON p.seq = e.seq
+        WHERE e.id = ? AND e.exported_at_ms IS NULL`,
   );
-  const deletePending = db.prepare('DELETE FROM queued_events WHERE id = ? AND exported_at_ms IS NULL');
+  const deletePending = db.prepare('DELETE FROM queued_events WHERE id = ? AND exported_at_ms IS NULL RETURNING seq');
+  const deletePayload = db.prepare('DELETE FROM queued_payloads WHERE seq = ?');
+  const purgePayloads = db.prepare(
+    'DELETE FROM queued_payloads WHERE seq IN (SELECT seq FROM queued_events WHERE exported_at_ms IS NOT NULL AND exported_at_ms < ?)',
+  );
   const purge = db.prepare('DELETE FROM queued_events WHERE exported_at_ms IS NOT NULL AND exported_at_ms < ?');
   const purgeFailed = db.prepare('DELETE FROM failed_events WHERE failed_at_ms < ?');
   const oldestPending = db.prepare('SELECT min(timestamp_ms) AS oldest FROM queued_events WHERE exported_at_ms IS NULL');
   const countExported = db.prepare('SELECT count(*) AS n FROM queued_events WHERE exported_at_ms IS NOT NULL');
   const countFailed = db.prepare('SELECT count(*) AS n FROM failed_events');
   const selectExported = db.prepare(
-    `SELECT id, timestamp_ms AS timestampMs, payload AS bytes, exported_at_ms AS exportedAtMs FROM queued_events
-      WHERE exported_at_ms IS NOT NULL ORDER BY exported_at_ms DESC, seq DESC LIMIT ?`,
+    `SELECT e.id, e.timestamp_ms AS timestampMs, p.payload AS bytes, e.exported_at_ms AS exportedAtMs
+       FROM queued_events e JOIN queued_payloads p ON p.seq = e.seq
+      WHERE e.exported_at_ms IS NOT NULL ORDER BY e.exported_at_ms DESC, e.seq DESC LIMIT ?`,
   );
   const selectFailed = db.prepare(
     `SELECT id, timestamp_ms AS timestampMs, payload AS bytes, failed_at_ms AS failedAtMs, reason FROM failed_events
@@ -192,7 +160,10 @@ export function openSqliteQueue(path: string, options: SqliteQueueOptions = {}):
       if (events.length === 0) return Promise.resolve();
       return commitSoon(() => {
         checkLimits(events.length, events.reduce((sum, e) => sum + e.bytes.length, 0));
-        for (const e of events) insert.run(e.id, e.timestampMs, e.bytes);
+        for (const e of events) {
+          const { changes, lastInsertRowid } = insert.run(e.id, e.timestampMs, e.bytes.length);
+          if (changes > 0) insertPayload.run(lastInsertRowid, e.bytes);
+        }
       });
     },
     async pending({ limit, afterSeq = 0 }) {
@@ -213,13 +184,15 @@ export function openSqliteQueue(path: string, options: SqliteQueueOptions = {}):
     markFailed(events, failedAtMs) {
       return commitSoon(() => {
         for (const { id, reason } of events) {
-          if (copyFailed.run(failedAtMs, reason, id).changes > 0) deletePending.run(id);
+          if (copyFailed.run(failedAtMs, reason, id).changes === 0) continue;
+          const removed = deletePending.get(id) as { seq: number } | undefined;
+          if (removed !== undefined) deletePayload.run(removed.seq);
         }
       });
     },
     async deleteExportedBefore(cutoffMs) {
       open();
-      const deleted = db.transaction(() => purge.run(cutoffMs).changes + purgeFailed.run(cutoffMs).changes)();
+      const deleted = db.transaction(() => (purgePayloads.run(cutoffMs), purge.run(cutoffMs).changes) + purgeFailed.run(cutoffMs).changes)();
       if (deleted > 0) {
         db.pragma('incremental_vacuum');
         db.pragma('wal_checkpoint(TRUNCATE)'); // a checkpoint blocked by a reader is retried next time
