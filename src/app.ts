@@ -54,7 +54,7 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const logger = overrides.logger ?? silentLogger();
   const policy = overrides.policy ?? loadIdentityPolicy(config);
-  const store = overrides.store ?? (await openStore(config.store));
+  const store = overrides.store ?? (await openStore(config.store, config.retention > 0 ? { retentionMs: config.retention } : {}));
   const metrics = createGatewayMetrics();
   // Every check of the diagnostics secret (dashboard, /-/healthz, /metrics) is throttled per client here.
   const guard = createSecretGuard({ secret: config.diagnosticsSecret, logger });

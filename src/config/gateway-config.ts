@@ -4,7 +4,7 @@ import { parseTrustedSource } from '../core/privacy/gateway-privacy.js';
 import { formatAllowlistEntry, parseAllowlistLine } from '../exporter/allowlist-text.js';
 import { readAllowlistFile } from './allowlist-file.js';
 import { parseSettings } from './parse-settings.js';
-import { boolean, flagName, integer, list, oneOf, optionalText, text } from './setting.js';
+import { boolean, duration, flagName, integer, list, oneOf, optionalText, text } from './setting.js';
 import { describeLegacySettings, type Setting, type SettingValues } from './settings-compat.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -45,6 +45,7 @@ export const SERVE_SCHEMA = z.object({
   rateLimit: integer({ defaultText: '0 (unlimited)', valueName: 'events-per-second', default: 0, description: 'events per second per source (instance, license or service); the excess is not acknowledged, so exporters retry later (0: unlimited)' }),
   rateLimitBurst: integer({ valueName: 'n', default: 0, defaultText: '10 s of --rate-limit, at least 10000 (0 means the same)', description: 'events a source may send at once above its rate' }),
   dailyQuota: integer({ defaultText: '0 (unlimited)', valueName: 'events', default: 0, description: 'events per source per UTC day; beyond it nothing is acknowledged until the next day (0: unlimited)' }),
+  retention: duration({ valueName: 'duration', default: '0s', defaultText: '0s (keep everything)', description: 'keep events this long by event time, e.g. 30d or 2160h; older ones are deleted in the background (SQLite: batched deletes and incremental vacuum; PostgreSQL: daily partitions dropped whole; rejected events by received time). NATS streams: the max_age_s store parameter' }),
   shutdownTimeoutMs: integer({ valueName: 'ms', default: 30_000, description: 'on SIGTERM/SIGINT, how long in-flight calls may take before they are cut' }),
   dashboard: oneOf(['on', 'off'], { valueName: 'on|off', default: 'on', description: 'serve the operator dashboard (/) and its JSON API (/api/...) on the HTTP side, behind the diagnostics secret when one is set' }),
   maxConnections: integer({ valueName: 'n', default: 4000, description: 'connections open at once, gRPC and HTTP together; more are closed as they arrive (keep it under the process\'s open-file limit; 0: no limit)' }),
