@@ -34,7 +34,7 @@ describe('postgres', { skip }, () => {
       const versions = await withPostgres(async (c) =>
         (await c.query(`SELECT version FROM "${db.schema}".telemetry_gateway_migrations ORDER BY version`)).rows.map((r) => r.version),
       );
-      assert.deepEqual(versions, [1]);
+      assert.deepEqual(versions, [1, 2]);
     } finally {
       await db.drop();
     }
@@ -59,7 +59,8 @@ describe('postgres', { skip }, () => {
       const indexes = await withPostgres(async (c) =>
         (await c.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'events'`, [db.schema])).rows.map((r) => r.indexdef as string),
       );
-      for (const column of ['event_time', 'feature, action', 'source', 'event_id']) {
+      // The key (event_time, event_id) also serves queries by event time.
+      for (const column of ['event_time, event_id', 'feature, action', 'source', 'seq']) {
         assert.ok(indexes.some((def) => def.includes(`(${column})`)), `no index on ${column}: ${indexes.join('; ')}`);
       }
     } finally {

@@ -13,6 +13,10 @@ import type { RecordRenderer } from './record-renderer.js';
  * building a jsonb of the whole batch first (each record is parsed once, into
  * its row).
  *
+ * Dedup: the key is (event_time, event_id) (postgres-partitions.ts). ON
+ * CONFLICT names no constraint, so any unique index a row hits makes it a
+ * duplicate, never an error that would fail (and so retry) the whole group.
+ *
  * Rows are inserted in event id order: two transactions that insert
  * overlapping ids (replicas receiving the same re-sent events) then wait for
  * each other in the same order and cannot deadlock. `seq` is drawn first, in
@@ -43,7 +47,7 @@ WITH new_metadata AS (
       OFFSET 0
     ) AS numbered
    ORDER BY id
-  ON CONFLICT (event_id) DO NOTHING
+  ON CONFLICT DO NOTHING
   RETURNING event_id
 )
 SELECT event_id FROM new_events`;

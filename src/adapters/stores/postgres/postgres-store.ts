@@ -5,18 +5,36 @@ import { insertGroup } from './insert-group.js';
 import { describePgError } from './pg-errors.js';
 import { parsePostgresUrl } from './postgres-options.js';
 import { postgresReads } from './postgres-reader.js';
+import { applyRetention, ensurePartitions, type RetentionResult } from './postgres-partitions.js';
 import { migrate } from './postgres-schema.js';
 import { createRecordRenderer } from './record-renderer.js';
 
-export type PostgresStore = EventStore & EventReader;
+export type PostgresStore = EventStore & EventReader & {
+  /**
+   * One maintenance pass, as the background timer runs it: creates the daily
+   * partitions due, then (with a retention) drops and deletes what is past it.
+   * `nowMs` stands in for the clock (tests).
+   */
+  maintain(options?: { nowMs?: number }): Promise<MaintenanceResult>;
+};
+
+export interface MaintenanceResult {
+  createdPartitions: string[];
+  /** Undefined without a retention. */
+  retention: RetentionResult | undefined;
+}
+
+/** How often the background pass runs (it also runs at open). */
+const MAINTENANCE_INTERVAL_MS = 3_600_000;
 
 /**
  * A store in PostgreSQL, shared by any number of gateway replicas.
  *
  * Durability: an entry is acknowledged once the statement that inserted it has
  * committed (synchronous_commit as the server is configured; `on` by default
- * means the WAL is flushed). Dedup: the event id is the primary key, so a
- * re-sent id, from this replica or another, is reported as a duplicate.
+ * means the WAL is flushed). Dedup: (event time, event id) is the primary key
+ * (a re-sent event carries its original time), so a re-sent id, from this
+ * replica or another, is reported as a duplicate.
  * Failures (lost connection, server down, timeout) make the entries
  * retryable: the instance re-sends them, and the primary key absorbs any that
  * had in fact committed.
@@ -24,10 +42,11 @@ export type PostgresStore = EventStore & EventReader;
 export interface PostgresStoreOptions {
   /** Drop event partitions whose whole day is older than this (postgres-partitions.ts). Undefined: keep all. */
   retentionMs?: number;
+  /** Between background maintenance passes (partitions ahead, retention); default hourly. */
+  maintenanceIntervalMs?: number;
 }
 
 export async function openPostgresStore(url: string, storeOptions: PostgresStoreOptions = {}): Promise<PostgresStore> {
-  void storeOptions;
   const options = parsePostgresUrl(url);
   const pool = new pg.Pool(options.pool);
   // An idle connection that dies (server restart, pg_terminate_backend) is reported here; the pool
@@ -39,6 +58,9 @@ export async function openPostgresStore(url: string, storeOptions: PostgresStore
     await pool.end();
     throw new Error(`postgres store ${options.description}: ${describePgError(error)}`);
   }
+  // Today's partition and the next days' exist before the first write. Best effort: should it fail
+  // (a lock not granted in time), events land in the default partition and the next pass retries.
+  await ensurePartitions(pool, { nowMs: Date.now(), retentionMs: storeOptions.retentionMs, schema: options.schema }).catch(() => undefined);
 
   const render = options.record === 'jsonb' ? createRecordRenderer() : () => undefined;
   const queue = createCommitQueue({
@@ -48,6 +70,25 @@ export async function openPostgresStore(url: string, storeOptions: PostgresStore
   });
   let closed = false;
   let closing: Promise<void> | undefined;
+
+  const maintain = async (nowMs = Date.now()): Promise<MaintenanceResult> => {
+    const createdPartitions = await ensurePartitions(pool, { nowMs, retentionMs: storeOptions.retentionMs, schema: options.schema });
+    const retention = storeOptions.retentionMs === undefined
+      ? undefined
+      : await applyRetention(pool, { nowMs, retentionMs: storeOptions.retentionMs, isClosed: () => closed });
+    return { createdPartitions, retention };
+  };
+  // One pass at a time; a failed pass (server down, a lock not granted in time) is retried at the next tick.
+  let running: Promise<unknown> | undefined;
+  const tick = (): void => {
+    if (closed || running) return;
+    running = maintain()
+      .catch(() => {})
+      .finally(() => (running = undefined));
+  };
+  const timer = setInterval(tick, storeOptions.maintenanceIntervalMs ?? MAINTENANCE_INTERVAL_MS);
+  timer.unref();
+  if (storeOptions.retentionMs !== undefined) tick();
 
   return {
     description: options.description,
@@ -68,9 +109,11 @@ export async function openPostgresStore(url: string, storeOptions: PostgresStore
         return { ok: false, reason: describePgError(error) };
       }
     },
+    maintain: (maintainOptions = {}) => maintain(maintainOptions.nowMs),
     close(): Promise<void> {
       closed = true;
-      return (closing ??= queue.drain().then(() => pool.end()));
+      clearInterval(timer);
+      return (closing ??= queue.drain().then(() => running).then(() => pool.end()));
     },
   };
 }
