@@ -40,8 +40,12 @@ const DAYS_AHEAD = 3;
 const DAYS_BEHIND = 2;
 /** Rows per DELETE statement of the default partition and of rejected events. */
 const DELETE_BATCH = 5000;
-/** A drop or attach waits this long for its lock, then gives up until the next pass (ingest is never queued behind it for long). */
-const LOCK_TIMEOUT = '5s';
+/**
+ * A drop or attach waits this long for its lock, then gives up until the next pass: while a
+ * DROP waits for its ACCESS EXCLUSIVE lock on `events` (behind a long query, say), inserts
+ * queue behind it, so the wait is kept short.
+ */
+const LOCK_TIMEOUT = '1s';
 /** Second key of the advisory lock that serialises partition DDL across replicas (first: LOCK_CLASS). */
 const PARTITION_LOCK_CLASS = 0x7467_7732;
 /** Meta key: events before this time (ms) are in the legacy partition. */
