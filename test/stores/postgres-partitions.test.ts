@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { openStore } from '../../src/adapters/stores/open-store.js';
 import { DAY_MS, dayStart, partitionName } from '../../src/adapters/stores/postgres/postgres-partitions.js';
 import { SCHEMA_VERSION } from '../../src/adapters/stores/postgres/postgres-schema.js';
-import { openPostgresStore } from '../../src/adapters/stores/postgres/postgres-store.js';
+import { openPostgresStore, type PostgresStore } from '../../src/adapters/stores/postgres/postgres-store.js';
 import type { EventEntry } from '../../src/core/store.js';
 import { postgresTestStore, requireService, withPostgres } from '../helpers/services.js';
 import { eventEntry, origin } from './store-contract.js';
@@ -193,7 +193,14 @@ describe('postgres partitions and retention', { skip }, () => {
     const db = await versionOneStore(before);
     const oid = await withPostgres(async (c) => (await c.query(`SELECT format('%I.events', $1::text)::regclass::oid AS oid, pg_relation_filenode(format('%I.events', $1::text)::regclass) AS node`, [db.schema])).rows[0]);
     // Two replicas upgrade at once.
-    const [store, other] = await Promise.all([openPostgresStore(db.url, { retentionMs: 365 * DAY_MS }), openPostgresStore(db.url)]);
+    const opened = await Promise.allSettled([openPostgresStore(db.url, { retentionMs: 365 * DAY_MS }), openPostgresStore(db.url)]);
+    const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) {
+      await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.close() : undefined)));
+      await db.drop();
+      throw failed.reason;
+    }
+    const [store, other] = opened.map((o) => (o as PromiseFulfilledResult<PostgresStore>).value) as [PostgresStore, PostgresStore];
     await other.close();
     try {
       const parts = await partitionsOf(db.schema);
