@@ -31,9 +31,10 @@ export interface SizedRequest {
 }
 
 /**
- * What a payload holds per event until it is answered, beyond its wire bytes:
- * the id string and its place in the answer. Counted against the memory
- * budget, so a payload of many tiny events weighs what it really costs.
+ * What a payload holds per event until its answer is written, beyond its wire
+ * bytes: the id string, its place in the answer and in the encoded response.
+ * Counted against the memory budget, so a payload of many tiny events weighs
+ * what it really costs.
  */
 const HELD_PER_EVENT_BYTES = 96;
 
@@ -75,7 +76,8 @@ export async function* serveRecordEvents(
   const ticket = admission.admitUnidentified();
   /** The source whose identified slot the stream holds, once it has one. */
   const held: { source?: string } = {};
-  const answers: Promise<string[]>[] = [];
+  /** Payloads read and not yet answered on the wire, in arrival order, each with its share of the memory budget. */
+  const answers: { ids: Promise<string[]>; release: () => void }[] = [];
   let reading = true;
   let readError: unknown;
   let wake: (() => void) | undefined;
@@ -115,14 +117,14 @@ export async function* serveRecordEvents(
         }
         if (next.action.kind !== 'record' || state.phase !== 'open') continue;
 
-        const release = await memory.acquire(bytes + next.action.events.length * HELD_PER_EVENT_BYTES);
+        const release = await memory.acquire(bytes + next.action.events.length * HELD_PER_EVENT_BYTES, held);
         if (closed) {
           release();
           return;
         }
-        const answer = recordPayload(options, state.origin, next.action.events).finally(release);
-        answer.catch(() => {}); // yielded (and so awaited) below; this only marks it handled
-        answers.push(answer);
+        const ids = recordPayload(options, state.origin, next.action.events);
+        ids.catch(() => {}); // yielded (and so awaited) below; this only marks it handled
+        answers.push({ ids, release });
         notify();
         while (answers.length >= limits.maxInFlightPayloads && !closed) await new Promise<void>((resolve) => (unanswered = resolve));
         if (closed) return;
@@ -148,11 +150,17 @@ export async function* serveRecordEvents(
     for (;;) {
       const answer = answers[0];
       if (answer !== undefined) {
-        const ids = await answer;
+        const ids = await answer.ids;
         answers.shift();
         unanswered?.();
         unanswered = undefined;
-        yield ids;
+        // The budget is given back once the answer is written, not when it is ready: until then the
+        // ids (and the response grpc-js encodes from them) are held too, for a client slow to read.
+        try {
+          yield ids;
+        } finally {
+          answer.release();
+        }
         continue;
       }
       if (!reading) break;
@@ -166,6 +174,7 @@ export async function* serveRecordEvents(
     // The consumer may stop early (client gone): stop reading too.
     closed = true;
     unanswered?.();
+    for (const answer of answers) void answer.ids.finally(answer.release).catch(() => {});
     if (held.source !== undefined) admission.releaseIdentified(held.source);
     else admission.releaseUnidentified(ticket);
   }

@@ -46,7 +46,7 @@ it('grpc-js internals the gateway relies on are where it expects them', async ()
       call.end();
     });
   });
-  assert.deepEqual(await found, { stream: true, patched: true, readAhead: true, highWaterMark: 1 });
+  assert.deepEqual(await found, { stream: true, patched: true, readAhead: true, highWaterMark: 0 });
 });
 
 it('grpc-js keeps its HTTP/2 server options and servers where the gateway finds them', async () => {

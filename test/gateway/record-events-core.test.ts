@@ -208,6 +208,21 @@ describe('RecordEvents handler (no socket)', () => {
     assert.deepEqual(admission.active, { unidentified: 0, identified: 0 });
   });
 
+  it("holds a payload's share of the memory budget until its answer is written, not only until it is stored", async () => {
+    const memory = createMemoryBudget(1 << 20);
+    const client = clientStream();
+    const responses = serveRecordEvents(client.requests, call, options(createMemoryStore(), { memory }));
+    client.send(metadata());
+    const payload = events(2);
+    client.send(payload.request);
+    const first = await responses.next(); // handed to the adapter, which has not asked for more (still writing it)
+    assert.deepEqual(first.value, payload.ids);
+    assert.equal(memory.inUseBytes, 2 * (1000 + 96));
+    client.end();
+    assert.equal((await responses.next()).done, true);
+    assert.equal(memory.inUseBytes, 0);
+  });
+
   it('shares one memory budget across streams: reading pauses while it is spent', async () => {
     const store = gatedStore();
     const memory = createMemoryBudget(2500); // two payloads of 1000 bytes fit, a third waits

@@ -42,11 +42,13 @@ export function http2StreamOf(call: AnyCall): { writableEnded?: unknown } | unde
 /**
  * grpc-js buffers up to 16 decoded requests per call (Node's object-mode
  * default) before it pauses the HTTP/2 stream. With requests of up to 16 MiB
- * that is 256 MiB a stream that no budget sees; one request of read-ahead is
- * enough, and HTTP/2 flow control holds the rest at the client. Returns false
- * when the readable state was not found.
+ * that is 256 MiB a stream that no budget sees. With no read-ahead (0) the
+ * next request is taken off the connection only when the handler asks for it,
+ * which it does once the request before has its share of the memory budget;
+ * HTTP/2 flow control holds the rest at the client. Returns false when the
+ * readable state was not found.
  */
-export function limitReadAhead(call: AnyCall, messages = 1): boolean {
+export function limitReadAhead(call: AnyCall, messages = 0): boolean {
   const state = (call as unknown as { _readableState?: { highWaterMark?: unknown; objectMode?: unknown } })._readableState;
   if (state === undefined || typeof state.highWaterMark !== 'number' || state.objectMode !== true) return false;
   state.highWaterMark = messages;

@@ -11,7 +11,7 @@ export interface EventList {
 }
 
 /** Events at [spans[2i], spans[2i+1]) of `bytes`. */
-export function eventListOf(bytes: Uint8Array, spans: readonly number[]): EventList {
+export function eventListOf(bytes: Uint8Array, spans: Uint32Array): EventList {
   return {
     length: spans.length / 2,
     at: (i) => bytes.subarray(spans[2 * i]!, spans[2 * i + 1]!),

@@ -29,7 +29,7 @@ export function frameRequest(bytes: Uint8Array): RequestFrame | undefined {
 }
 
 function frame(c: WireCursor, end: number): RequestFrame | undefined {
-  let result: { payload: 'none' } | { payload: 'metadata'; metadataBytes: Uint8Array } | { payload: 'events'; spans: number[] } = { payload: 'none' };
+  let result: { payload: 'none' } | { payload: 'metadata'; metadataBytes: Uint8Array } | { payload: 'events'; spans: SpanBuilder } = { payload: 'none' };
   while (c.pos < end) {
     const tag = readVarint32(c, end);
     const fieldNo = tag >>> 3;
@@ -41,7 +41,7 @@ function frame(c: WireCursor, end: number): RequestFrame | undefined {
         if (result.payload === 'metadata') return undefined;
         result = { payload: 'metadata', metadataBytes: c.buf.subarray(c.pos, bodyEnd) };
       } else {
-        if (result.payload !== 'events') result = { payload: 'events', spans: [] };
+        if (result.payload !== 'events') result = { payload: 'events', spans: new SpanBuilder() };
         if (!frameEvents(c, bodyEnd, result.spans)) return undefined;
       }
       c.pos = bodyEnd;
@@ -49,11 +49,11 @@ function frame(c: WireCursor, end: number): RequestFrame | undefined {
       return undefined;
     }
   }
-  return result.payload === 'events' ? { payload: 'events', events: eventListOf(c.buf, result.spans) } : result;
+  return result.payload === 'events' ? { payload: 'events', events: eventListOf(c.buf, result.spans.finish()) } : result;
 }
 
 /** Appends where the events of one EventsPayload body lie; false when the decoder must decide. */
-function frameEvents(c: WireCursor, end: number, spans: number[]): boolean {
+function frameEvents(c: WireCursor, end: number, spans: SpanBuilder): boolean {
   while (c.pos < end) {
     const tag = readVarint32(c, end);
     const fieldNo = tag >>> 3;
@@ -67,4 +67,29 @@ function frameEvents(c: WireCursor, end: number, spans: number[]): boolean {
     }
   }
   return true;
+}
+
+/**
+ * Event boundaries as 32-bit offsets in one typed array: 8 bytes an event, and
+ * no JS array of numbers for the GC to walk while a payload of a few hundred
+ * thousand events waits for its answer.
+ */
+class SpanBuilder {
+  private data = new Uint32Array(256);
+  private length = 0;
+
+  push(start: number, end: number): void {
+    if (this.length + 2 > this.data.length) {
+      const grown = new Uint32Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = start;
+    this.data[this.length++] = end;
+  }
+
+  /** The spans, copied to their exact size when growing left much unused. */
+  finish(): Uint32Array {
+    return this.length * 2 < this.data.length ? this.data.slice(0, this.length) : this.data.subarray(0, this.length);
+  }
 }
