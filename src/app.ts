@@ -12,7 +12,7 @@ import { startDashboard } from './adapters/http/dashboard/start-dashboard.js';
 import { createGatewayListener } from './adapters/net/gateway-listener.js';
 import { limitConnections } from './adapters/net/connection-limits.js';
 import { createHttp1Timeouts } from './adapters/http/http1-timeouts.js';
-import { openStore } from './adapters/stores/open-store.js';
+import { openStoreRetryingWhenDown } from './adapters/stores/retrying-store.js';
 import { parseHostPort, type GatewayConfig } from './config/gateway-config.js';
 import { loadIdentityPolicy } from './config/identity-policy.js';
 import { parseAllowlistEntry } from './core/privacy/allowlist.js';
@@ -54,7 +54,13 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const logger = overrides.logger ?? silentLogger();
   const policy = overrides.policy ?? loadIdentityPolicy(config);
-  const store = overrides.store ?? (await openStore(config.store, config.retention > 0 ? { retentionMs: config.retention } : {}));
+  const store =
+    overrides.store ??
+    (await openStoreRetryingWhenDown(config.store, config.retention > 0 ? { retentionMs: config.retention } : {}, {
+      // Serving, not ready, until it answers: a replica that starts before its database must not crash-loop.
+      unreachable: (reason, nextAttemptMs) => logger.warn({ reason, nextAttemptMs }, 'store not reachable; not ready, retrying in the background'),
+      opened: () => logger.info('store reachable; ready once the next health check passes'),
+    }));
   const metrics = createGatewayMetrics();
   // Every check of the diagnostics secret (dashboard, /-/healthz, /metrics) is throttled per client here.
   const guard = createSecretGuard({ secret: config.diagnosticsSecret, logger });

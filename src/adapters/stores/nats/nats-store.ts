@@ -34,7 +34,7 @@ export async function openNatsSession(url: string, { createStream = true } = {})
   try {
     nc = await connect(options.connection);
   } catch (error) {
-    throw new Error(`nats store ${options.description}: ${describe(error)}`);
+    throw new Error(`nats store ${options.description}: ${describe(error)}`, { cause: error });
   }
   try {
     const jsm = await jetstreamManager(nc, { timeout: options.publishTimeoutMs });
@@ -43,7 +43,7 @@ export async function openNatsSession(url: string, { createStream = true } = {})
     return { options, nc, js: jetstream(nc, { timeout: options.publishTimeoutMs }), jsm };
   } catch (error) {
     await nc.close();
-    throw new Error(`nats store ${options.description}: ${describe(error)}`);
+    throw new Error(`nats store ${options.description}: ${describe(error)}`, { cause: error });
   }
 }
 

@@ -56,7 +56,7 @@ export async function openPostgresStore(url: string, storeOptions: PostgresStore
     await migrate(pool, options.schema);
   } catch (error) {
     await pool.end();
-    throw new Error(`postgres store ${options.description}: ${describePgError(error)}`);
+    throw new Error(`postgres store ${options.description}: ${describePgError(error)}`, { cause: error });
   }
   // Today's partition and the next days' exist before the first write. Best effort: should it fail
   // (a lock not granted in time), events land in the default partition and the next pass retries.
