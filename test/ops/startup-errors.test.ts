@@ -56,9 +56,9 @@ describe('serve fails fast and says why', () => {
     if (skip) return t.skip(skip);
     using dir = tempDir();
     const url = new URL(POSTGRES_URL);
-    const store = `postgres://${url.username || 'postgres'}:pw-not-shown@${url.host}/tgw_no_such_database`;
+    const store = `postgres://${url.username || 'postgres'}:pw-not-shown@${url.host}/no_such_database_here`;
     const { line } = await failedStart(['--listen', '127.0.0.1:0', '--store', store], dir.path);
-    assert.match(line, /^telemetry-gateway: --store: postgres store postgres:\/\/[^ ]+\/tgw_no_such_database: .*does not exist \(3D000\)/);
+    assert.match(line, /^telemetry-gateway: --store: postgres store postgres:\/\/[^ ]+\/no_such_database_here: .*does not exist \(3D000\)/);
     assert.ok(!line.includes('pw-not-shown'));
   });
 

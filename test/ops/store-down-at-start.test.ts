@@ -54,7 +54,7 @@ describe('a network store that is down at start', () => {
   it('PostgreSQL: serve starts not ready, retries in the background, then stores what it acknowledges', async (t) => {
     const skip = await requireService('postgres');
     if (skip) return t.skip(skip);
-    const schema = `tgw_down_at_start_${process.pid}`;
+    const schema = `down_at_start_${process.pid}`;
     const port = await freePort();
     const url = new URL(POSTGRES_URL);
     const store = `postgres://${url.username || 'postgres'}:pw-not-shown@127.0.0.1:${port}${url.pathname}?schema=${schema}`;
