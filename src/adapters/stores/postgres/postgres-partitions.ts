@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { inTransaction } from './pg-transaction.js';
 
 /**
  * `events` is partitioned by event time (RANGE on `event_time`), one partition
@@ -193,22 +194,3 @@ export async function applyRetention(pool: Pool, options: { nowMs: number; reten
   return result;
 }
 
-export async function inTransaction<T>(pool: Pool, use: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  const ignore = (): void => {};
-  client.on('error', ignore);
-  let failed: unknown;
-  try {
-    await client.query('BEGIN');
-    const value = await use(client);
-    await client.query('COMMIT');
-    return value;
-  } catch (error) {
-    failed = error;
-    await client.query('ROLLBACK').catch(ignore);
-    throw error;
-  } finally {
-    client.removeListener('error', ignore);
-    client.release(failed instanceof Error ? failed : undefined);
-  }
-}

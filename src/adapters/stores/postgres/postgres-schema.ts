@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { inTransaction } from './pg-transaction.js';
 import { DAY_MS, dayStart, DEFAULT_PARTITION, LEGACY_PARTITION, LEGACY_UNTIL_KEY, timeLiteral } from './postgres-partitions.js';
 
 /**
@@ -279,26 +280,6 @@ async function partitionEvents(client: PoolClient, context: MigrationContext): P
   }
 }
 
-async function inTransaction<T>(pool: Pool, use: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  // A checked-out client that loses its connection emits 'error'; without a listener that would crash the process.
-  const ignore = (): void => {};
-  client.on('error', ignore);
-  let failed: unknown;
-  try {
-    await client.query('BEGIN');
-    const value = await use(client);
-    await client.query('COMMIT');
-    return value;
-  } catch (error) {
-    failed = error;
-    await client.query('ROLLBACK').catch(ignore);
-    throw error;
-  } finally {
-    client.removeListener('error', ignore);
-    client.release(failed instanceof Error ? failed : undefined);
-  }
-}
 
 /** Runs `use` on one connection holding the session-level concurrent-build lock (polled, see above). */
 async function withConcurrentLock(pool: Pool, lockKey: string, use: (client: PoolClient) => Promise<void>): Promise<void> {
