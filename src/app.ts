@@ -1,7 +1,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IdentityPolicy } from './core/identity/identify.js';
-import type { EventStore } from './core/store.js';
+import type { EventStore, MaintenanceListener } from './core/store.js';
 import { createGatewayGrpcServer, createGatewayInjector } from './adapters/grpc/grpc-server.js';
 import { createGatewayMetrics } from './adapters/http/gateway-metrics.js';
 import { createHttpHandler } from './adapters/http/http-handler.js';
@@ -23,6 +23,7 @@ import { createStreamAdmission } from './gateway/stream-admission.js';
 import { createSourceRateLimiter } from './gateway/source-rate-limiter.js';
 import { defaultBurst } from './core/token-bucket.js';
 import { createLogObserver } from './adapters/logging/log-observer.js';
+import { logMaintenance } from './adapters/logging/maintenance-log.js';
 import { startupSummary } from './adapters/logging/startup-summary.js';
 import { silentLogger, type Logger } from './logger.js';
 import { VERSION } from './version.js';
@@ -54,14 +55,19 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<Gateway> {
   const logger = overrides.logger ?? silentLogger();
   const policy = overrides.policy ?? loadIdentityPolicy(config);
+  const metrics = createGatewayMetrics();
+  const logMaintenanceReport = logMaintenance(logger);
+  const onMaintenance: MaintenanceListener = (report) => {
+    metrics.maintenance(report);
+    logMaintenanceReport(report);
+  };
   const store =
     overrides.store ??
-    (await openStoreRetryingWhenDown(config.store, config.retention > 0 ? { retentionMs: config.retention } : {}, {
+    (await openStoreRetryingWhenDown(config.store, config.retention > 0 ? { retentionMs: config.retention, onMaintenance } : {}, {
       // Serving, not ready, until it answers: a replica that starts before its database must not crash-loop.
       unreachable: (reason, nextAttemptMs) => logger.warn({ reason, nextAttemptMs }, 'store not reachable; not ready, retrying in the background'),
       opened: () => logger.info('store reachable; ready once the next health check passes'),
     }));
-  const metrics = createGatewayMetrics();
   // Every check of the diagnostics secret (dashboard, /-/healthz, /metrics) is throttled per client here.
   const guard = createSecretGuard({ secret: config.diagnosticsSecret, logger });
   // The dashboard reads the store file itself only when it is the one in the config (not a test's override).

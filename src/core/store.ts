@@ -62,6 +62,17 @@ export function retryable(reason: string): WriteOutcome {
   return { status: 'retryable', reason };
 }
 
+/**
+ * What one background maintenance pass of a store did (retention: deleted
+ * rows, dropped partitions), or why it failed; for logs and metrics. A failed
+ * pass is retried at the next one.
+ */
+export type MaintenanceReport =
+  | { ok: true; deletedEvents: number; deletedRejected: number; droppedPartitions: number }
+  | { ok: false; reason: string };
+
+export type MaintenanceListener = (report: MaintenanceReport) => void;
+
 export type StoreHealth = { ok: true; latencyMs: number } | { ok: false; reason: string };
 
 export interface EventStore {

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createGatewayClient } from '../../src/adapters/grpc/gateway-client.js';
 import { createLogObserver } from '../../src/adapters/logging/log-observer.js';
+import { logMaintenance } from '../../src/adapters/logging/maintenance-log.js';
 import { Code } from '../../src/core/status.js';
 import { retryable, STORED, type StoreEntry, type StreamOrigin } from '../../src/core/store.js';
 import { startServe } from '../helpers/cli.js';
@@ -55,6 +56,30 @@ describe('operator logs (log observer)', () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(lines.at(-1)!.suppressed, 7);
     assert.deepEqual(observer.totals().calls, { PERMISSION_DENIED: 11, UNAUTHENTICATED: 1, OK: 1 });
+  });
+
+  it('logs retention that removed something, failed maintenance passes a few per hour, and the recovery', async () => {
+    const { logger, lines } = capturingLogger();
+    let now = 0;
+    const report = logMaintenance(logger, { now: () => now });
+    report({ ok: true, deletedEvents: 0, deletedRejected: 0, droppedPartitions: 0 });
+    report({ ok: true, deletedEvents: 12, deletedRejected: 1, droppedPartitions: 2 });
+    for (let i = 0; i < 5; i++) report({ ok: false, reason: 'postgres maintenance: lock timeout' });
+    now = 61 * 60_000;
+    report({ ok: false, reason: 'postgres maintenance: lock timeout' });
+    report({ ok: true, deletedEvents: 0, deletedRejected: 0, droppedPartitions: 0 });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(lines.map((l) => [l.level, l.msg]), [
+      ['info', 'retention removed old events'],
+      ['warn', 'store maintenance failed; retrying at the next pass'],
+      ['warn', 'store maintenance failed; retrying at the next pass'],
+      ['warn', 'store maintenance failed; retrying at the next pass'],
+      ['warn', 'store maintenance failed; retrying at the next pass'],
+      ['info', 'store maintenance works again'],
+    ]);
+    assert.deepEqual([lines[0]!.deletedEvents, lines[0]!.deletedRejected, lines[0]!.droppedPartitions], [12, 1, 2]);
+    assert.deepEqual([lines[4]!.suppressed, lines[4]!.failedPasses, lines[4]!.reason], [2, 6, 'postgres maintenance: lock timeout']);
+    assert.equal(lines[5]!.failedPasses, 6);
   });
 
   it('logs a store failure once per window and its recovery, with how long and how much', async () => {

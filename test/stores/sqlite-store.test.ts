@@ -13,6 +13,14 @@ describeStoreContract('sqlite', async () => {
   return {
     store,
     reader: store,
+    async countMetadataRows() {
+      const db = new BetterSqlite3(path, { readonly: true });
+      try {
+        return (db.prepare('SELECT count(*) AS n FROM stream_metadata').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    },
     async reopen() {
       await store.close();
       const again = openSqliteStore(path);

@@ -9,6 +9,8 @@ import { unlicensed } from '../helpers/gateway.js';
 export interface StoreUnderTest {
   store: EventStore;
   reader: EventReader;
+  /** Rows of per-sender metadata the store keeps (SQL stores), to show streams do not add any. */
+  countMetadataRows?: () => Promise<number>;
   /** Closes and opens the same store again, for stores that persist. */
   reopen?: () => Promise<{ store: EventStore; reader: EventReader }>;
   cleanup?: () => Promise<void>;
@@ -29,6 +31,12 @@ export function origin(instanceId = 'contract-instance'): StreamOrigin {
   };
   origins.set(instanceId, built);
   return built;
+}
+
+/** A stream of one sender: same identity as every other stream of `instanceId`, its own request id. */
+export function streamOrigin(instanceId: string, requestId: string): StreamOrigin {
+  const metadataBytes = toBinary(RecordEventsRequestMetadataSchema, { ...unlicensed(instanceId), requestId });
+  return { ...origin(instanceId), metadataBytes, metadataDigest: createHash('sha256').update(metadataBytes).digest('hex') };
 }
 
 let counter = 0;
@@ -74,6 +82,19 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       assert.deepEqual(Buffer.from(rows[4]!.metadataBytes), Buffer.from(origin('second').metadataBytes));
       const page = await reader.listEvents({ limit: 2, afterSeq: rows[1]!.seq });
       assert.deepEqual(page.map((r) => r.id), entries.slice(2, 4).map((e) => e.id));
+    }));
+
+    it("lists each event with its own stream's metadata (request id) while a sender's metadata is kept once", withStore(async ({ store, reader, countMetadataRows }) => {
+      const streams = ['request-a', 'request-b', 'request-c'].map((requestId) => streamOrigin('one-sender', requestId));
+      const entries = streams.map(() => eventEntry());
+      for (const [i, stream] of streams.entries()) await store.write({ origin: stream, entries: [entries[i]!] });
+      await store.write({ origin: streams[2]!, entries: [rejectedEntry('feature is required')] });
+      const rows = await reader.listEvents({ limit: 10 });
+      assert.deepEqual(rows.map((r) => r.id), entries.map((e) => e.id));
+      rows.forEach((row, i) => assert.deepEqual(Buffer.from(row.metadataBytes), Buffer.from(streams[i]!.metadataBytes)));
+      const [rejected] = await reader.listRejected({ limit: 10 });
+      assert.deepEqual(Buffer.from(rejected!.metadataBytes), Buffer.from(streams[2]!.metadataBytes));
+      if (countMetadataRows) assert.equal(await countMetadataRows(), 1, 'one row for the sender, not one per stream');
     }));
 
     it('keeps rejected entries with their reasons', withStore(async ({ store, reader }) => {

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { IngestObserver } from '../../gateway/ingest-observer.js';
 import { Code } from '../../core/status.js';
+import type { MaintenanceListener } from '../../core/store.js';
 import { VERSION } from '../../version.js';
 
 const CODE_NAMES = Object.fromEntries(Object.entries(Code).map(([name, value]) => [value, name])) as Record<number, string>;
@@ -29,6 +30,8 @@ export function rejectionReasonLabel(reason: string): string {
 export interface GatewayMetrics {
   registry: Registry;
   observer: IngestObserver;
+  /** Counts what the store's background maintenance (retention) did and how often it failed. */
+  maintenance: MaintenanceListener;
 }
 
 /**
@@ -172,5 +175,35 @@ export function createGatewayMetrics(): GatewayMetrics {
       if (removed.marketingRemoved > 0) privacyRemoved.inc({ field: 'marketing_tracking', source }, removed.marketingRemoved);
     },
   };
-  return { registry, observer };
+  const retentionDeleted = new Counter({
+    name: 'telemetry_gateway_retention_deleted_total',
+    help: 'Rows removed by retention, by table (events, rejected_events); PostgreSQL day partitions dropped whole are counted in telemetry_gateway_retention_partitions_dropped_total instead.',
+    labelNames: ['table'],
+    registers: [registry],
+  });
+  const partitionsDropped = new Counter({
+    name: 'telemetry_gateway_retention_partitions_dropped_total',
+    help: 'PostgreSQL event partitions (one UTC day each) dropped by retention.',
+    registers: [registry],
+  });
+  const maintenancePasses = new Counter({
+    name: 'telemetry_gateway_store_maintenance_passes_total',
+    help: 'Background store maintenance (retention) passes, by result (ok, failed); a failed pass is retried at the next one.',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const maintenanceLastOk = new Gauge({
+    name: 'telemetry_gateway_store_maintenance_last_success_timestamp_seconds',
+    help: 'When the last store maintenance pass succeeded (Unix time); alert when it lags far behind the pass interval.',
+    registers: [registry],
+  });
+  const maintenance: MaintenanceListener = (report) => {
+    maintenancePasses.inc({ result: report.ok ? 'ok' : 'failed' });
+    if (!report.ok) return;
+    maintenanceLastOk.setToCurrentTime();
+    retentionDeleted.inc({ table: 'events' }, report.deletedEvents);
+    retentionDeleted.inc({ table: 'rejected_events' }, report.deletedRejected);
+    partitionsDropped.inc(report.droppedPartitions);
+  };
+  return { registry, observer, maintenance };
 }

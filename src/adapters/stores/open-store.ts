@@ -1,4 +1,4 @@
-import type { EventReader, EventStore } from '../../core/store.js';
+import type { EventReader, EventStore, MaintenanceListener } from '../../core/store.js';
 import { createFanOutStore } from './fan-out-store.js';
 import { createMemoryStore } from './memory-store.js';
 import { openNatsReader, openNatsStore } from './nats/nats-store.js';
@@ -18,6 +18,8 @@ export interface OpenStoreOptions {
    * Undefined: keep everything. NATS streams keep what their `max_age` says (nats-options.ts).
    */
   retentionMs?: number;
+  /** Told what each background maintenance (retention) pass did, or why it failed (SQLite, PostgreSQL). */
+  onMaintenance?: MaintenanceListener;
 }
 
 /**
@@ -51,12 +53,12 @@ async function openOneStore(parsed: StoreUrl, options: OpenStoreOptions): Promis
       // On its own thread: better-sqlite3 blocks, and the gateway thread has decoding to do meanwhile.
       try {
         prepareSqliteDirectory(parsed.path);
-        return await openSqliteWorkerStore(parsed.path, { retentionMs: options.retentionMs });
+        return await openSqliteWorkerStore(parsed.path, { retentionMs: options.retentionMs, onMaintenance: options.onMaintenance });
       } catch (error) {
         throw new Error(`sqlite store ${parsed.path}: ${(error as Error).message}`, { cause: error });
       }
     case 'postgres':
-      return openPostgresStore(parsed.url, { retentionMs: options.retentionMs });
+      return openPostgresStore(parsed.url, { retentionMs: options.retentionMs, onMaintenance: options.onMaintenance });
     case 'nats':
       return openNatsStore(parsed.url);
   }

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { DUPLICATE, retryable, STORED, type WriteBatch, type WriteOutcome } from '../../../core/store.js';
+import { splitRequestId } from '../../../core/wire/request-id.js';
 import { describePgError } from './pg-errors.js';
 import type { RecordRenderer } from './record-renderer.js';
 
@@ -30,20 +31,20 @@ WITH new_metadata AS (
   ORDER BY digest
   ON CONFLICT (digest) DO NOTHING
 ), new_rejected AS (
-  INSERT INTO rejected_events (event_id, metadata_digest, source, feature, action, reason, received_at, event)
-  SELECT id, digest, source, feature, action, reason, to_timestamp($5::float8 / 1000), event
-    FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[])
-      AS r(id, digest, source, feature, action, reason, event)
+  INSERT INTO rejected_events (event_id, metadata_digest, source, feature, action, reason, received_at, event, request_id)
+  SELECT id, digest, source, feature, action, reason, to_timestamp($5::float8 / 1000), event, request_id
+    FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[], $24::text[])
+      AS r(id, digest, source, feature, action, reason, event, request_id)
 ), new_events AS (
-  INSERT INTO events (seq, event_id, metadata_digest, source, feature, action, event_time, received_at, event, record)
+  INSERT INTO events (seq, event_id, metadata_digest, source, feature, action, event_time, received_at, event, record, request_id)
   SELECT seq, id, digest, source, feature, action, to_timestamp(time_ms / 1000), to_timestamp($5::float8 / 1000),
-         substring($19::bytea FROM event_start + 1 FOR event_length), NULLIF(record::text, 'null')::jsonb
+         substring($19::bytea FROM event_start + 1 FOR event_length), NULLIF(record::text, 'null')::jsonb, request_id
     FROM (
       SELECT nextval('events_seq') AS seq, e.*
         FROM ROWS FROM (
-          unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::float8[], $21::int4[], $22::int4[]),
+          unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::float8[], $21::int4[], $22::int4[], $23::text[]),
           json_array_elements($20::json)
-        ) AS e(id, digest, source, feature, action, time_ms, event_start, event_length, record)
+        ) AS e(id, digest, source, feature, action, time_ms, event_start, event_length, request_id, record)
       OFFSET 0
     ) AS numbered
    ORDER BY id
@@ -54,20 +55,24 @@ SELECT event_id FROM new_events`;
 
 /** Writes a group of batches; never rejects: a failure makes every entry retryable. */
 export async function insertGroup(pool: Pool, render: RecordRenderer, group: readonly WriteBatch[]): Promise<WriteOutcome[][]> {
-  const metadata = new Map<string, WriteBatch['origin']>();
-  const rejected = { id: [] as string[], digest: [] as string[], source: [] as string[], feature: [] as string[], action: [] as string[], reason: [] as string[], event: [] as Buffer[] };
-  const events = { id: [] as string[], digest: [] as string[], source: [] as string[], feature: [] as string[], action: [] as string[], timeMs: [] as number[], event: [] as Buffer[], start: [] as number[], length: [] as number[], records: [] as string[] };
+  /** stream_metadata rows by identity digest: one per sender, request_id left out (request-id.ts). */
+  const metadata = new Map<string, { origin: WriteBatch['origin']; identityBytes: Uint8Array }>();
+  const rejected = { id: [] as string[], digest: [] as string[], source: [] as string[], feature: [] as string[], action: [] as string[], reason: [] as string[], event: [] as Buffer[], requestId: [] as (string | null)[] };
+  const events = { id: [] as string[], digest: [] as string[], source: [] as string[], feature: [] as string[], action: [] as string[], timeMs: [] as number[], event: [] as Buffer[], start: [] as number[], length: [] as number[], records: [] as string[], requestId: [] as (string | null)[] };
   let eventBytes = 0;
   // The first entry with an id is the one inserted; any later one in the group is a duplicate of it.
   const isFirstOfId = group.map((batch) => batch.entries.map(() => false));
   const seen = new Set<string>();
 
   for (const [b, { origin, entries }] of group.entries()) {
-    metadata.set(origin.metadataDigest, origin);
+    const { identityBytes, identityDigest: digest, requestId: sentRequestId } = splitRequestId(origin.metadataBytes);
+    const requestId = sentRequestId || null;
+    metadata.set(digest, { origin, identityBytes });
     for (const [e, entry] of entries.entries()) {
       if (entry.kind === 'rejected') {
         rejected.id.push(entry.id);
-        rejected.digest.push(origin.metadataDigest);
+        rejected.digest.push(digest);
+        rejected.requestId.push(requestId);
         rejected.source.push(origin.publisher);
         rejected.feature.push(entry.feature);
         rejected.action.push(entry.action);
@@ -79,7 +84,8 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
       seen.add(entry.id);
       isFirstOfId[b]![e] = true;
       events.id.push(entry.id);
-      events.digest.push(origin.metadataDigest);
+      events.digest.push(digest);
+      events.requestId.push(requestId);
       events.source.push(origin.publisher);
       events.feature.push(entry.feature);
       events.action.push(entry.action);
@@ -91,15 +97,15 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
       events.records.push(render(entry, origin) ?? 'null');
     }
   }
-  const origins = [...metadata.values()];
+  const senders = [...metadata.entries()];
 
   let inserted: Set<string>;
   try {
     const result = await pool.query<{ event_id: string }>(INSERT_GROUP, [
-      origins.map((o) => o.metadataDigest),
-      origins.map((o) => o.publisher),
-      origins.map((o) => JSON.stringify(o.source)),
-      origins.map((o) => asBuffer(o.metadataBytes)),
+      senders.map(([digest]) => digest),
+      senders.map(([, s]) => s.origin.publisher),
+      senders.map(([, s]) => JSON.stringify(s.origin.source)),
+      senders.map(([, s]) => asBuffer(s.identityBytes)),
       Date.now(),
       rejected.id,
       rejected.digest,
@@ -118,6 +124,8 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
       `[${events.records.join(',')}]`,
       events.start,
       events.length,
+      events.requestId,
+      rejected.requestId,
     ]);
     inserted = new Set(result.rows.map((row) => row.event_id));
   } catch (error) {

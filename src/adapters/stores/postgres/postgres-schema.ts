@@ -27,7 +27,7 @@ import { DAY_MS, dayStart, DEFAULT_PARTITION, LEGACY_PARTITION, LEGACY_UNTIL_KEY
  * key and are dropped by ON CONFLICT DO NOTHING); `seq` orders rows for paging; the
  * downstream record `{"event", "metadata"}` is kept as JSONB beside the exact
  * protobuf bytes (`event`), which stay authoritative. Stream metadata is kept
- * once per digest, as in the SQLite store.
+ * once per sender (its digest leaves request_id out), as in the SQLite store.
  */
 interface Migration {
   /** SQL, or a step that needs more than one statement's logic (run inside the migration transaction). */
@@ -85,6 +85,15 @@ const MIGRATIONS: readonly Migration[] = [
   // (prepareLegacyEvents); here it is renamed and attached, which only updates the catalog.
   // Breaking: a version 1 gateway inserts with ON CONFLICT (event_id), which has no unique index now.
   { breaking: true, up: partitionEvents },
+  // Version 3: stream_metadata keyed by the sender, not by the stream: its digest leaves request_id
+  // out (core/wire/request-id.ts) and each row keeps its stream's request_id instead, so a fleet
+  // opening a stream every few minutes adds no metadata rows. Additive (a catalog change, no
+  // rewrite): an older gateway writes NULL here and whole metadata there, and a NULL request_id
+  // means the metadata row is the stream's own.
+  { breaking: false, up: `
+  ALTER TABLE events ADD COLUMN IF NOT EXISTS request_id text;
+  ALTER TABLE rejected_events ADD COLUMN IF NOT EXISTS request_id text;
+  ` },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { retryable, type EventReader, type EventStore, type StoreHealth, type WriteBatch, type WriteOutcome } from '../../../core/store.js';
+import { retryable, type EventReader, type EventStore, type MaintenanceListener, type StoreHealth, type WriteBatch, type WriteOutcome } from '../../../core/store.js';
 import { createCommitQueue } from './commit-queue.js';
 import { insertGroup } from './insert-group.js';
 import { describePgError } from './pg-errors.js';
@@ -44,6 +44,8 @@ export interface PostgresStoreOptions {
   retentionMs?: number;
   /** Between background maintenance passes (partitions ahead, retention); default hourly. */
   maintenanceIntervalMs?: number;
+  /** Told what each background pass deleted and dropped, or why it failed. */
+  onMaintenance?: MaintenanceListener;
 }
 
 export async function openPostgresStore(url: string, storeOptions: PostgresStoreOptions = {}): Promise<PostgresStore> {
@@ -80,10 +82,14 @@ export async function openPostgresStore(url: string, storeOptions: PostgresStore
   };
   // One pass at a time; a failed pass (server down, a lock not granted in time) is retried at the next tick.
   let running: Promise<unknown> | undefined;
+  const report = storeOptions.onMaintenance ?? (() => {});
   const tick = (): void => {
     if (closed || running) return;
     running = maintain()
-      .catch(() => {})
+      .then(({ retention: r }) =>
+        report({ ok: true, deletedEvents: r?.deletedEvents ?? 0, deletedRejected: r?.deletedRejected ?? 0, droppedPartitions: r?.droppedPartitions.length ?? 0 }),
+      )
+      .catch((error: unknown) => report({ ok: false, reason: `postgres maintenance: ${describePgError(error)}` }))
       .finally(() => (running = undefined));
   };
   const timer = setInterval(tick, storeOptions.maintenanceIntervalMs ?? MAINTENANCE_INTERVAL_MS);

@@ -109,6 +109,14 @@ const MIGRATIONS: readonly Migration[] = [
       FROM events GROUP BY 1, 2, 3, 4;
   CREATE INDEX event_minutes_by_metadata ON event_minutes(metadata_id, minute_ms);
   ` },
+  // stream_metadata keyed by the sender, not by the stream: its digest leaves request_id out
+  // (request-id.ts), which each row keeps instead, so a fleet opening a stream every few minutes
+  // adds no metadata rows. Additive: an older gateway writes NULL here and whole metadata there,
+  // and the readers take a NULL request_id to mean the metadata row is the stream's own.
+  { breaking: false, sql: `
+  ALTER TABLE events ADD COLUMN request_id TEXT;
+  ALTER TABLE rejected_events ADD COLUMN request_id TEXT;
+  ` },
 ];
 
 /** The schema version this gateway writes. */

@@ -6,6 +6,7 @@ import type {
   RejectedSummary,
 } from '../../../core/dashboard-queries.js';
 import type { Source } from '../../../core/identity/source.js';
+import { withStreamMetadata } from '../../../core/wire/request-id.js';
 
 /** Per stream-metadata row: what the instances page aggregates (in the caller) by source. */
 export interface MetadataActivity {
@@ -45,7 +46,7 @@ export function createSqliteDashboardReads(db: Database) {
   );
   const rejectedDetail = db.prepare(
     `SELECT r.seq, r.event_id AS id, r.feature, r.action, r.reason, r.publisher, r.received_ms AS receivedAtMs,
-            m.source_json AS sourceJson, r.event AS eventBytes, m.metadata AS metadataBytes
+            m.source_json AS sourceJson, r.event AS eventBytes, m.metadata AS metadataBytes, r.request_id AS requestId
        FROM rejected_events r JOIN stream_metadata m ON m.id = r.metadata_id WHERE r.seq = ?`,
   );
 
@@ -103,10 +104,10 @@ export function createSqliteDashboardReads(db: Database) {
       })),
     rejected,
     rejectedEvent(seq: number): RejectedDetail | undefined {
-      const row = rejectedDetail.get(seq) as (RejectedDetail & { sourceJson: string }) | undefined;
+      const row = rejectedDetail.get(seq) as (RejectedDetail & { sourceJson: string; requestId: string | null }) | undefined;
       if (!row) return undefined;
       const { sourceJson, ...rest } = row;
-      return { ...rest, source: JSON.parse(sourceJson) as Source };
+      return { ...withStreamMetadata(rest), source: JSON.parse(sourceJson) as Source };
     },
   };
 }

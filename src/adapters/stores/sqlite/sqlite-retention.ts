@@ -27,8 +27,14 @@ import type { Database } from 'better-sqlite3';
  * trusts that seqs only grow.
  */
 export interface SqliteRetention {
-  /** Deletes one batch of what is past retention, or frees pages; false once nothing is left to do. */
-  step(): boolean;
+  /** Deletes one batch of what is past retention, or frees pages; `more` is false once nothing is left to do. */
+  step(): RetentionStep;
+}
+
+export interface RetentionStep {
+  more: boolean;
+  deletedEvents: number;
+  deletedRejected: number;
 }
 
 export interface SqliteRetentionOptions {
@@ -68,7 +74,7 @@ export function createSqliteRetention(db: Database, options: SqliteRetentionOpti
   const incremental = (db.pragma('auto_vacuum', { simple: true }) as number) === 2;
   const freePages = db.prepare('PRAGMA freelist_count').pluck();
 
-  const deleteBatch = db.transaction((cutoffMs: number): number => {
+  const deleteBatch = db.transaction((cutoffMs: number): RetentionStep => {
     let deleted = 0;
     for (const key of oldKeys.all(cutoffMs, batchRows) as { eventMs: number; idHash: number; seq: number }[]) {
       deleteEvent.run(key.seq);
@@ -79,18 +85,20 @@ export function createSqliteRetention(db: Database, options: SqliteRetentionOpti
       // Their keys are in memory only; a key left there for a deleted row confirms nothing (see above).
       for (const seq of oldRecentRows.all(cutoffMs, batchRows - deleted) as number[]) deleted += deleteEvent.run(seq).changes;
     }
+    const deletedEvents = deleted;
     if (deleted < batchRows) deleted += deleteRejected.run(cutoffMs, batchRows - deleted).changes;
+    const deletedRejected = deleted - deletedEvents;
     if (batchRows - deleted > 0) deleted += deleteMinutes.run(cutoffMs, batchRows - deleted).changes;
-    return deleted;
+    return { more: deleted > 0, deletedEvents, deletedRejected };
   });
 
   return {
     step() {
       const deleted = deleteBatch.immediate(now() - options.retentionMs);
-      if (deleted > 0) return true;
-      if (!incremental || (freePages.get() as number) === 0) return false;
+      if (deleted.more) return deleted;
+      if (!incremental || (freePages.get() as number) === 0) return deleted;
       db.pragma(`incremental_vacuum(${vacuumPages})`);
-      return true;
+      return { ...deleted, more: true };
     },
   };
 }

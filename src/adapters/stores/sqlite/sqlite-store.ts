@@ -9,6 +9,7 @@ import {
   type EventReader,
   type EventStore,
   type ListOptions,
+  type MaintenanceListener,
   type RejectedEventRow,
   type StoredEventRow,
   type StoreHealth,
@@ -16,6 +17,7 @@ import {
   type WriteBatch,
   type WriteOutcome,
 } from '../../../core/store.js';
+import { splitRequestId, withStreamMetadata, type SplitMetadata } from '../../../core/wire/request-id.js';
 import { createEventKeys, type EventKeys } from './event-keys.js';
 import { migrate } from './schema.js';
 import { createSqliteRetention, type SqliteRetention } from './sqlite-retention.js';
@@ -30,6 +32,8 @@ export interface SqliteStoreOptions {
   retentionMs?: number;
   /** How often a retention pass starts (a pass runs in small steps until nothing is left). Default 60 s. */
   retentionIntervalMs?: number;
+  /** Told what each retention pass deleted, or why it failed. */
+  onMaintenance?: MaintenanceListener;
 }
 
 export type SqliteStore = EventStore & EventReader;
@@ -63,7 +67,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   migrate(db);
   const store = new SqliteEventStore(db, `sqlite:${path}`, options.maxEntriesPerCommit ?? 20_000);
   if (options.retentionMs !== undefined) {
-    store.startRetention(createSqliteRetention(db, { retentionMs: options.retentionMs }), options.retentionIntervalMs ?? 60_000);
+    store.startRetention(createSqliteRetention(db, { retentionMs: options.retentionMs }), options.retentionIntervalMs ?? 60_000, options.onMaintenance);
   }
   return store;
 }
@@ -82,21 +86,21 @@ class SqliteEventReader implements EventReader {
 
   constructor(protected readonly db: Database) {
     this.listEventsStmt = db.prepare(
-      `SELECT e.seq, e.event_id AS id, e.event AS eventBytes, m.metadata AS metadataBytes,
+      `SELECT e.seq, e.event_id AS id, e.event AS eventBytes, m.metadata AS metadataBytes, e.request_id AS requestId,
               e.publisher, e.received_ms AS receivedAtMs
          FROM events e JOIN stream_metadata m ON m.id = e.metadata_id
         WHERE e.seq > ? ORDER BY e.seq LIMIT ?`,
     );
     this.listRejectedStmt = db.prepare(
       `SELECT r.seq, r.event_id AS id, r.feature, r.action, r.reason, r.publisher, r.event AS eventBytes,
-              m.metadata AS metadataBytes, r.received_ms AS receivedAtMs
+              m.metadata AS metadataBytes, r.request_id AS requestId, r.received_ms AS receivedAtMs
          FROM rejected_events r JOIN stream_metadata m ON m.id = r.metadata_id
         WHERE r.seq > ? ORDER BY r.seq LIMIT ?`,
     );
   }
 
   async listEvents(options: ListOptions): Promise<StoredEventRow[]> {
-    return this.listEventsStmt.all(options.afterSeq ?? 0, options.limit) as StoredEventRow[];
+    return (this.listEventsStmt.all(options.afterSeq ?? 0, options.limit) as WithRequestId<StoredEventRow>[]).map(withStreamMetadata);
   }
 
   async countEvents(): Promise<number> {
@@ -104,7 +108,7 @@ class SqliteEventReader implements EventReader {
   }
 
   async listRejected(options: ListOptions): Promise<RejectedEventRow[]> {
-    return this.listRejectedStmt.all(options.afterSeq ?? 0, options.limit) as RejectedEventRow[];
+    return (this.listRejectedStmt.all(options.afterSeq ?? 0, options.limit) as WithRequestId<RejectedEventRow>[]).map(withStreamMetadata);
   }
 
   async countRejected(): Promise<number> {
@@ -121,7 +125,7 @@ class SqliteEventReader implements EventReader {
 class SqliteEventStore extends SqliteEventReader implements EventStore {
   private readonly pending: PendingWrite[] = [];
   private flushScheduled = false;
-  /** metadata digest -> row id, only for rows known to be committed. */
+  /** identity digest (request-id.ts) -> stream_metadata row id, only for rows known to be committed. */
   private readonly metadataIds = new Map<string, number>();
   private readonly insertMetadata: Statement;
   private readonly selectMetadataId: Statement;
@@ -144,8 +148,8 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
     );
     this.selectMetadataId = db.prepare('SELECT id FROM stream_metadata WHERE digest = ?').pluck();
     this.insertEvent = db.prepare(
-      `INSERT INTO events (event_id, metadata_id, feature, action, publisher, event_ms, received_ms, event)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO events (event_id, metadata_id, feature, action, publisher, event_ms, received_ms, event, request_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.upsertMinute = db.prepare(
       `INSERT INTO event_minutes (minute_ms, metadata_id, feature, action, events, last_ms, last_seq)
@@ -155,8 +159,8 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
     );
     this.keys = createEventKeys(db);
     this.insertRejected = db.prepare(
-      `INSERT INTO rejected_events (event_id, metadata_id, feature, action, publisher, reason, received_ms, event)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO rejected_events (event_id, metadata_id, feature, action, publisher, reason, received_ms, event, request_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.probe = db.prepare(
       `INSERT INTO health_probe (id, checked_ms) VALUES (1, ?)
@@ -191,22 +195,31 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
    * A pass every intervalMs; each step a short transaction, the next one queued behind whatever
    * writes arrived meanwhile (both go through setImmediate), so a long pass never holds ingest.
    */
-  startRetention(retention: SqliteRetention, intervalMs: number): void {
+  startRetention(retention: SqliteRetention, intervalMs: number, report: MaintenanceListener = () => {}): void {
     let running = false;
+    let deletedEvents = 0;
+    let deletedRejected = 0;
     const step = (): void => {
       if (this.closed) return;
-      let more: boolean;
       try {
-        more = retention.step();
-      } catch {
-        more = false; // busy or failing: the next pass tries again; writes report their own failures
+        const done = retention.step();
+        deletedEvents += done.deletedEvents;
+        deletedRejected += done.deletedRejected;
+        if (done.more) {
+          setImmediate(step);
+          return;
+        }
+        report({ ok: true, deletedEvents, deletedRejected, droppedPartitions: 0 });
+      } catch (error) {
+        // Busy or failing: the next pass tries again; writes report their own failures.
+        report({ ok: false, reason: `sqlite retention: ${describeError(error)}` });
       }
-      if (more) setImmediate(step);
-      else running = false;
+      running = false;
     };
     const pass = (): void => {
       if (running || this.closed) return;
       running = true;
+      deletedEvents = deletedRejected = 0;
       step();
     };
     this.retentionTimer = setInterval(pass, intervalMs);
@@ -258,7 +271,9 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
   }
 
   private insertBatch(batch: WriteBatch, newMetadataIds: Map<string, number>, minutes: Map<string, MinuteRollup>): WriteOutcome[] {
-    const metadataId = this.metadataIdFor(batch.origin, newMetadataIds);
+    const split = splitRequestId(batch.origin.metadataBytes);
+    const metadataId = this.metadataIdFor(batch.origin, split, newMetadataIds);
+    const requestId = split.requestId || null;
     const receivedMs = Date.now();
     const minuteMs = receivedMs - (receivedMs % 60_000);
     const publisher = batch.origin.publisher;
@@ -266,7 +281,7 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
       if (entry.kind === 'event') {
         if (this.keys.has(entry.timestampMs, entry.id)) return DUPLICATE;
         const seq = Number(
-          this.insertEvent.run(entry.id, metadataId, entry.feature, entry.action, publisher, entry.timestampMs, receivedMs, asBuffer(entry.bytes))
+          this.insertEvent.run(entry.id, metadataId, entry.feature, entry.action, publisher, entry.timestampMs, receivedMs, asBuffer(entry.bytes), requestId)
             .lastInsertRowid,
         );
         this.keys.add(entry.timestampMs, entry.id, seq);
@@ -289,23 +304,20 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
         entry.reason,
         receivedMs,
         asBuffer(entry.bytes),
+        requestId,
       );
       return STORED;
     });
   }
 
-  private metadataIdFor(origin: StreamOrigin, newMetadataIds: Map<string, number>): number {
-    const known = this.metadataIds.get(origin.metadataDigest) ?? newMetadataIds.get(origin.metadataDigest);
+  /** The sender's stream_metadata row (one per identity, request_id left out), inserted on first sight. */
+  private metadataIdFor(origin: StreamOrigin, split: SplitMetadata, newMetadataIds: Map<string, number>): number {
+    const digest = split.identityDigest;
+    const known = this.metadataIds.get(digest) ?? newMetadataIds.get(digest);
     if (known !== undefined) return known;
-    this.insertMetadata.run(
-      origin.metadataDigest,
-      origin.publisher,
-      JSON.stringify(origin.source),
-      asBuffer(origin.metadataBytes),
-      Date.now(),
-    );
-    const id = this.selectMetadataId.get(origin.metadataDigest) as number;
-    newMetadataIds.set(origin.metadataDigest, id);
+    this.insertMetadata.run(digest, origin.publisher, JSON.stringify(origin.source), asBuffer(split.identityBytes), Date.now());
+    const id = this.selectMetadataId.get(digest) as number;
+    newMetadataIds.set(digest, id);
     return id;
   }
 }
@@ -320,6 +332,8 @@ interface MinuteRollup {
   lastMs: number;
   lastSeq: number;
 }
+
+type WithRequestId<Row> = Row & { requestId: string | null };
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

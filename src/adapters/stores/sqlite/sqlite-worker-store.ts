@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { retryable, type EventStore, type StoreHealth, type WriteOutcome } from '../../../core/store.js';
+import { retryable, type EventStore, type MaintenanceListener, type StoreHealth, type WriteOutcome } from '../../../core/store.js';
 import { startWorker } from './start-worker.js';
 import { packBatch, unpackOutcomes, type FromWorker, type SqliteWorkerData, type ToWorker } from './worker-protocol.js';
 
@@ -11,9 +11,10 @@ import { packBatch, unpackOutcomes, type FromWorker, type SqliteWorkerData, type
  */
 export async function openSqliteWorkerStore(
   path: string,
-  options: { maxEntriesPerCommit?: number; retentionMs?: number; retentionIntervalMs?: number } = {},
+  options: { maxEntriesPerCommit?: number; retentionMs?: number; retentionIntervalMs?: number; onMaintenance?: MaintenanceListener } = {},
 ): Promise<EventStore> {
-  const workerData: SqliteWorkerData = { path, ...options };
+  const { onMaintenance, ...settings } = options;
+  const workerData: SqliteWorkerData = { path, ...settings };
   const worker = startWorker('sqlite-worker', { workerData });
   const waiting = new Map<number, (message: FromWorker) => void>();
   let nextId = 0;
@@ -22,6 +23,7 @@ export async function openSqliteWorkerStore(
   await whenWorkerReady(worker);
 
   worker.on('message', (message: FromWorker) => {
+    if (message.type === 'maintenance') onMaintenance?.(message.report);
     if (!('id' in message)) return;
     const settle = waiting.get(message.id);
     waiting.delete(message.id);

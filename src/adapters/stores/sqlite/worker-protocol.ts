@@ -1,4 +1,4 @@
-import { DUPLICATE, retryable, STORED, type StoreEntry, type StoreHealth, type StreamOrigin, type WriteBatch, type WriteOutcome } from '../../../core/store.js';
+import { DUPLICATE, retryable, STORED, type MaintenanceReport, type StoreEntry, type StoreHealth, type StreamOrigin, type WriteBatch, type WriteOutcome } from '../../../core/store.js';
 
 /**
  * Messages between the gateway thread and the SQLite writer thread.
@@ -17,7 +17,8 @@ export type FromWorker =
   | { type: 'failed'; reason: string }
   | { type: 'written'; id: number; outcomes: PackedOutcomes }
   | { type: 'health'; id: number; health: StoreHealth }
-  | { type: 'closed'; id: number };
+  | { type: 'closed'; id: number }
+  | { type: 'maintenance'; report: MaintenanceReport };
 
 export interface SqliteWorkerData {
   path: string;
