@@ -12,6 +12,9 @@
  * Needs the Go toolchain and libraries from Debian (golang-go golang-google-grpc-dev
  * golang-google-protobuf-dev protoc-gen-go protobuf-compiler); skipped with a reason without them.
  * Run: npm run build && node --import tsx bench/transport-ratio.bench.ts
+ * Knobs: BENCH_STREAMS, BENCH_PAYLOAD_EVENTS, BENCH_SECONDS, BENCH_PACED_RATE, BENCH_ROUND_SECONDS,
+ * BENCH_ROUNDS; BENCH_GATEWAY_NODE_ARGS (node flags for `serve`, e.g. `--cpu-prof`); BENCH_ONLY=1
+ * (only measurement 1, for profiling); BENCH_STORE (a store URL instead of a fresh SQLite file).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -35,6 +38,9 @@ const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const TEMPLATES = 32;
 
+/** Ends the run after measurement 1 (BENCH_ONLY=1). */
+class StopEarly extends Error {}
+
 const missing = ['go', 'protoc', 'protoc-gen-go'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 if (missing.length > 0) {
   console.log(JSON.stringify({ benchmark: 'transport ratio', skipped: `missing ${missing.join(', ')}: apt-get install golang-go golang-google-grpc-dev golang-google-protobuf-dev protoc-gen-go protobuf-compiler` }));
@@ -49,7 +55,9 @@ const files = writeLoad(dir.path);
 const ackServer = spawn(bin('ackserver'), [], { stdio: ['ignore', 'pipe', 'inherit'] });
 const [firstLine] = (await once(ackServer.stdout, 'data')) as [Buffer];
 const ackAddress = firstLine.toString().trim();
-const serve = await startServe(['--listen', '127.0.0.1:0', '--store', `sqlite:${join(dir.path, 'bench.db')}`, '--log-level', 'warn']);
+const serve = await startServe(['--listen', '127.0.0.1:0', '--store', process.env.BENCH_STORE ?? `sqlite:${join(dir.path, 'bench.db')}`, '--log-level', 'warn'], {
+  nodeArgs: process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean),
+});
 try {
   // Warm-up: JIT and connections, not measured.
   loadgen(serve.address, { seconds: 2 });
@@ -62,6 +70,7 @@ try {
     ackOnlyGrpcGo: ackOnly,
     ratio: round(gateway.eventsPerSecond / ackOnly.eventsPerSecond, 3),
   });
+  if (process.env.BENCH_ONLY === '1') throw new StopEarly();
 
   print(`2. paced at ${PACED_RATE} events/s`, {
     gateway: loadgen(serve.address, { seconds: SECONDS, rate: PACED_RATE }),
@@ -74,6 +83,8 @@ try {
     lastOverFirst: round(rounds.at(-1)! / rounds[0]!, 3),
   });
   print('4. gateway peak RSS', { peakRssMiB: peakRssMiB(serve) });
+} catch (error) {
+  if (!(error instanceof StopEarly)) throw error;
 } finally {
   await serve.stop();
   ackServer.kill();
