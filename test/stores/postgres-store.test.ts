@@ -34,7 +34,7 @@ describe('postgres', { skip }, () => {
       const versions = await withPostgres(async (c) =>
         (await c.query(`SELECT version FROM "${db.schema}".telemetry_gateway_migrations ORDER BY version`)).rows.map((r) => r.version),
       );
-      assert.deepEqual(versions, [1, 2]);
+      assert.deepEqual(versions, [1, 2, 3]);
     } finally {
       await db.drop();
     }
