@@ -14,8 +14,13 @@ import { admitEvents, type RateLimitPolicy, type SourceBudget } from './token-bu
  *
  * Counts are up to one exchange old, so the cluster can overshoot a little
  * (roughly a second's worth at the rate, while a replica has not yet seen the
- * others); a replica whose exchanges fail falls back to the whole rate, and
- * keeps subtracting what the others had used today when it last heard.
+ * others). A source under a daily quota that a replica has no current share
+ * for (first seen there today, or idle there for a few exchanges) is held,
+ * admitted nothing, until the next exchange says what the cluster has left:
+ * otherwise each replica it moves to could admit a whole quota, or what was
+ * left when it last sent there, before hearing of the others. A replica whose exchanges
+ * fail falls back to the whole rate and quota, still subtracting what the
+ * others had used today when it last heard.
  */
 export interface ClusterShare {
   /** Replicas sending this source lately, this one included (at least 1). */
@@ -62,6 +67,8 @@ export function shareFromExchange(policy: RateLimitPolicy, others: OthersUsage, 
  * token bucket at this replica's slice of the rate, capped by its slice of
  * the daily quota. A share older than `staleAfterMs` (exchanges failing) no
  * longer splits the rate, and caps the quota only by the others' last known use.
+ * `holdUnshared`: no current share (the caller judges), and the exchange is
+ * working: admit nothing under a daily quota until it answers.
  */
 export function admitShared(
   budget: SourceBudget | undefined,
@@ -70,6 +77,7 @@ export function admitShared(
   policy: RateLimitPolicy,
   share: ClusterShare | undefined,
   staleAfterMs: number,
+  holdUnshared = false,
 ): { admitted: number; budget: SourceBudget } {
   const day = utcDay(nowMs);
   const fresh = share !== undefined && nowMs - share.syncedAtMs <= staleAfterMs;
@@ -80,7 +88,9 @@ export function admitShared(
     dailyQuota: policy.dailyQuota,
   };
   let cap = requested;
-  if (policy.dailyQuota > 0 && share !== undefined && share.day === day) {
+  if (policy.dailyQuota > 0 && holdUnshared) {
+    cap = 0;
+  } else if (policy.dailyQuota > 0 && share !== undefined && share.day === day) {
     const ownUsed = budget !== undefined && budget.day === day ? budget.usedToday : 0;
     const ceiling = fresh ? share.ownCeiling : policy.dailyQuota - share.othersUsedToday;
     cap = Math.max(0, Math.min(requested, ceiling - ownUsed));

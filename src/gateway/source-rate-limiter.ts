@@ -50,11 +50,17 @@ export function createSourceRateLimiter(
   if (policy.eventsPerSecond <= 0 && policy.dailyQuota <= 0) return undefined;
   const now = options.now ?? Date.now;
   const shared = options.shared;
+  const intervalMs = shared?.intervalMs ?? 1_000;
   const staleAfterMs = shared?.staleAfterMs ?? 5_000;
+  // A quota share is an allowance until the next exchange: one that outlived a few (the source was idle
+  // here) no longer says what the cluster has left, and is renewed before anything more is admitted.
+  const renewAfterMs = 3 * intervalMs;
   const sources = new Map<string, SourceState>();
 
   let closed = false;
   let running: Promise<void> | undefined;
+  /** The last exchange failed: sources without a share are not held (see admitShared). */
+  let failing = false;
   let failures = 0;
   let lastWarnMs = Number.NEGATIVE_INFINITY;
 
@@ -73,6 +79,7 @@ export function createSourceRateLimiter(
     try {
       others = await shared.usage.exchange(day, reports);
     } catch (error) {
+      failing = true;
       // Not counted: report them again next time.
       for (const report of reports) {
         const state = sources.get(report.sourceKey);
@@ -87,6 +94,7 @@ export function createSourceRateLimiter(
       }
       return;
     }
+    failing = false;
     const nowMs = now();
     for (const { sourceKey: key } of reports) {
       const state = sources.get(key);
@@ -99,8 +107,17 @@ export function createSourceRateLimiter(
     if (closed || running) return;
     running = exchange().finally(() => (running = undefined));
   };
-  const timer = shared ? setInterval(tick, shared.intervalMs ?? 1_000) : undefined;
+  const timer = shared ? setInterval(tick, intervalMs) : undefined;
   timer?.unref();
+  // A held source (admitShared) asks for the next exchange now rather than at the next interval.
+  let soon: NodeJS.Immediate | undefined;
+  const exchangeSoon = (): void => {
+    soon ??= setImmediate(() => {
+      soon = undefined;
+      if (running) void running.then(tick);
+      else tick();
+    });
+  };
 
   let closing: Promise<void> | undefined;
   return {
@@ -109,7 +126,13 @@ export function createSourceRateLimiter(
       const nowMs = now();
       let state = sources.get(key);
       if (!state) sources.set(key, (state = { budget: undefined, share: undefined, unreported: 0, asked: false }));
-      const { admitted, budget } = admitShared(state.budget, count, nowMs, policy, state.share, staleAfterMs);
+      const hold =
+        shared !== undefined &&
+        !failing &&
+        policy.dailyQuota > 0 &&
+        (state.share === undefined || state.share.day !== utcDay(nowMs) || nowMs - state.share.syncedAtMs > renewAfterMs);
+      const { admitted, budget } = admitShared(state.budget, count, nowMs, policy, state.share, staleAfterMs, hold);
+      if (hold) exchangeSoon();
       state.budget = budget;
       state.asked = true;
       state.unreported += admitted;
@@ -123,6 +146,7 @@ export function createSourceRateLimiter(
     close() {
       closed = true;
       if (timer) clearInterval(timer);
+      if (soon) clearImmediate(soon);
       // The last counts go out, so the others see this replica's use of the day.
       return (closing ??= (async () => {
         await running;

@@ -65,6 +65,15 @@ describe('shared rate limits (pure)', () => {
     assert.equal(admitShared(undefined, 1000, T0 + STALE + 1, policy, share, STALE).admitted, 300);
   });
 
+  it('held (no share of today yet, exchange working): nothing under a daily quota; a rate-only source is not held', () => {
+    const quota = { eventsPerSecond: 0, burst: 0, dailyQuota: 1000 };
+    assert.equal(admitShared(undefined, 10, T0, quota, undefined, STALE, true).admitted, 0);
+    const yesterday = shareFromExchange(quota, { activeReplicas: 0, usedToday: 0 }, 0, utcDay(T0) - 1, T0 - 1000);
+    assert.equal(admitShared(undefined, 10, T0, quota, yesterday, STALE, true).admitted, 0);
+    const rateOnly = { eventsPerSecond: 10, burst: 10, dailyQuota: 0 };
+    assert.equal(admitShared(undefined, 10, T0, rateOnly, undefined, STALE, true).admitted, 10);
+  });
+
   it('a share of yesterday does not cap today', () => {
     const policy = { eventsPerSecond: 0, burst: 0, dailyQuota: 1000 };
     const share = shareFromExchange(policy, { activeReplicas: 1, usedToday: 1000 }, 0, utcDay(T0), T0);
