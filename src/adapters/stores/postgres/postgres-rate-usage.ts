@@ -7,6 +7,8 @@ import { parsePostgresUrl } from './postgres-options.js';
 
 /** A replica that reported a source this recently is sending it (several exchange intervals). */
 const ACTIVE_WINDOW_MS = 3_000;
+/** An exchange slower than this fails (and limits fall back to local) rather than holding sources or a shutdown. */
+const QUERY_TIMEOUT_MS = 5_000;
 /** Between deletions of the days before yesterday. */
 const PRUNE_EVERY_MS = 3_600_000;
 
@@ -40,7 +42,12 @@ SELECT source_key AS "sourceKey",
  */
 export function openPostgresRateUsage(url: string, replicaId: string = randomUUID()): RateUsageExchange {
   const options = parsePostgresUrl(url);
-  const pool = new pg.Pool({ ...options.pool, max: 1, application_name: 'telemetry-gateway-limits' });
+  const pool = new pg.Pool({
+    ...options.pool,
+    max: 1,
+    query_timeout: Math.min(QUERY_TIMEOUT_MS, options.pool.query_timeout ?? QUERY_TIMEOUT_MS),
+    application_name: 'telemetry-gateway-limits',
+  });
   pool.on('error', () => {});
   let prunedAtMs = Number.NEGATIVE_INFINITY;
   let closing: Promise<void> | undefined;
