@@ -20,22 +20,28 @@ SELECT minute_ms::float8 AS "minuteMs", feature, action, sum(stored)::float8 AS 
   FROM event_minutes WHERE minute_ms >= $1 AND minute_ms < $2 GROUP BY 1, 2, 3`;
 
 /**
- * Per stream (metadata row): its rollups, through (metadata_digest, minute_ms);
- * the newest event's bytes (for the server version) by seq, through each
- * partition's seq index.
+ * Per stream (metadata row), each part a short range of the (metadata_digest,
+ * minute_ms) index, however long the stream's history: its newest rollup rows
+ * (last seen; the newest stored event's seq, whose bytes give the server
+ * version through each partition's seq index) and its rows since `$1` (counts).
  */
 const STREAM_ACTIVITY = `
 SELECT m.source, (extract(epoch FROM m.first_seen) * 1000)::float8 AS "firstSeenMs",
-       a.last_ms::float8 AS "lastMs", coalesce(a.stored_since, 0)::float8 AS "eventsSince",
-       coalesce(a.rejected_since, 0)::float8 AS "rejectedSince", latest.event AS "latestEvent"
+       newest.last_ms::float8 AS "lastMs", coalesce(since.stored, 0)::float8 AS "eventsSince",
+       coalesce(since.rejected, 0)::float8 AS "rejectedSince", latest.event AS "latestEvent"
   FROM stream_metadata m
   LEFT JOIN LATERAL (
-    SELECT max(last_ms) AS last_ms, max(last_seq) AS last_seq,
-           sum(stored) FILTER (WHERE minute_ms >= $1) AS stored_since,
-           sum(rejected) FILTER (WHERE minute_ms >= $1) AS rejected_since
-      FROM event_minutes em WHERE em.metadata_digest = m.digest
-  ) a ON true
-  LEFT JOIN LATERAL (SELECT e.event FROM events e WHERE e.seq = a.last_seq LIMIT 1) latest ON true`;
+    SELECT em.last_ms FROM event_minutes em WHERE em.metadata_digest = m.digest ORDER BY em.minute_ms DESC, em.last_ms DESC LIMIT 1
+  ) newest ON true
+  LEFT JOIN LATERAL (
+    SELECT em.last_seq FROM event_minutes em WHERE em.metadata_digest = m.digest AND em.last_seq IS NOT NULL
+     ORDER BY em.minute_ms DESC, em.last_seq DESC LIMIT 1
+  ) newest_stored ON true
+  LEFT JOIN LATERAL (
+    SELECT sum(em.stored) AS stored, sum(em.rejected) AS rejected
+      FROM event_minutes em WHERE em.metadata_digest = m.digest AND em.minute_ms >= $1
+  ) since ON true
+  LEFT JOIN LATERAL (SELECT e.event FROM events e WHERE e.seq = newest_stored.last_seq LIMIT 1) latest ON true`;
 
 const REJECTED_COLUMNS = `r.seq::float8 AS seq, r.event_id AS id, r.feature, r.action, r.reason, r.source AS publisher,
        (extract(epoch FROM r.received_at) * 1000)::float8 AS "receivedAtMs", m.source`;
