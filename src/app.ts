@@ -13,6 +13,7 @@ import { createGatewayListener } from './adapters/net/gateway-listener.js';
 import { limitConnections } from './adapters/net/connection-limits.js';
 import { createHttp1Timeouts } from './adapters/http/http1-timeouts.js';
 import { openStoreRetryingWhenDown } from './adapters/stores/retrying-store.js';
+import { openSharedRateUsage } from './adapters/stores/shared-rate-usage.js';
 import { parseHostPort, type GatewayConfig } from './config/gateway-config.js';
 import { loadIdentityPolicy } from './config/identity-policy.js';
 import { parseAllowlistEntry } from './core/privacy/allowlist.js';
@@ -74,6 +75,23 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
   const dashboard = config.dashboard === 'on'
     ? startDashboard({ store, storeUrl: overrides.store ? undefined : config.store, guard, sessionTtlMs: config.dashboardSessionTtlMs })
     : undefined;
+  // On a shared store (PostgreSQL) the per-source limits are the cluster's: the replicas exchange their counts.
+  const rateUsage = !overrides.store && (config.rateLimit > 0 || config.dailyQuota > 0) ? openSharedRateUsage(config.store) : undefined;
+  const rateLimiter = createSourceRateLimiter(
+    { eventsPerSecond: config.rateLimit, burst: config.rateLimitBurst || defaultBurst(config.rateLimit), dailyQuota: config.dailyQuota },
+    rateUsage
+      ? {
+          shared: {
+            usage: rateUsage,
+            warn: (failures, error) =>
+              logger.warn(
+                { failures, reason: error instanceof Error ? error.message : String(error) },
+                'rate limits: exchanging counts with the store failed; limits fall back to this replica\'s own until it answers',
+              ),
+          },
+        }
+      : {},
+  );
   const logObserver = createLogObserver({ logger });
   const observers = [metrics.observer, logObserver, dashboard?.observer, overrides.observer].filter((o) => o !== undefined);
   const observer = combineObservers(...observers);
@@ -86,11 +104,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       allowlist: config.privacyAllowlist.map(parseAllowlistEntry),
       trustedSources: config.trustedSources,
     }),
-    rateLimiter: createSourceRateLimiter({
-      eventsPerSecond: config.rateLimit,
-      burst: config.rateLimitBurst || defaultBurst(config.rateLimit),
-      dailyQuota: config.dailyQuota,
-    }),
+    rateLimiter,
     store,
     observer,
     policy: () => policy,
@@ -161,6 +175,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
     grpcServer.forceShutdown();
     injector.destroy();
     readiness.close();
+    await rateLimiter?.close();
     await dashboard?.close();
     await store.close();
     throw error;
@@ -185,6 +200,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       readiness.close();
       httpServer.closeAllConnections();
       httpServer.close();
+      await rateLimiter?.close();
       await dashboard?.close();
       await store.close();
       logger.info(logObserver.totals(), 'gateway stopped');

@@ -7,6 +7,12 @@ import type { RejectedEventRow } from './store.js';
  */
 export interface DashboardQueries {
   /**
+   * Other processes (replicas) write this store too: the open minutes are read
+   * from it as well, not from this process's counters, so every replica shows
+   * the same figures. Without it, a single writer's counters are as good and fresher.
+   */
+  readonly sharedByReplicas?: boolean;
+  /**
    * Per-minute figures for the minutes starting in [fromMs, toMs): stored and
    * rejected counts and the feature/action pairs stored. Only minutes with
    * anything in them are returned.

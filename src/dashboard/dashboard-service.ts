@@ -1,4 +1,4 @@
-import type { DashboardQueries, FeatureActionCount, InstanceSummary, RejectedDetail, RejectedFilter, RejectedSummary } from '../core/dashboard-queries.js';
+import type { DashboardQueries, FeatureActionCount, InstanceSummary, MinuteSummary, RejectedDetail, RejectedFilter, RejectedSummary } from '../core/dashboard-queries.js';
 import type { EventStore } from '../core/store.js';
 import type { FigureSource, Overview } from './api-types.js';
 import { cached } from './cached.js';
@@ -32,7 +32,9 @@ export interface DashboardService {
 /**
  * The JSON the pages and scripts read (`/api/...`). With store queries,
  * closed minutes come from the store (every replica's writes, across
- * restarts) and the open minutes from this gateway's counters; duplicates,
+ * restarts) and the open minutes from this gateway's counters, or, when
+ * other replicas write the store too (`sharedByReplicas`), from the store as
+ * well (a short cache), so every replica shows the same; duplicates,
  * retryable failures and rate-limited events, which no store keeps, always
  * come from the counters.
  */
@@ -45,15 +47,27 @@ export function createDashboardService(options: DashboardServiceOptions): Dashbo
   // Counting each instance's last 24 h is the dearest query: reuse it longer than the rest.
   const storeInstances = cached(cacheMs * 2, () => queries!.instances(now() - DAY_MS));
   const storeHealth = cached(Math.min(cacheMs, 2_000), () => store.health());
+  // The minute before this one and this one: covers every minute `history` still calls open.
+  const openMinutes = queries?.sharedByReplicas
+    ? cached(Math.min(cacheMs, 2_000), () => {
+        const minuteMs = Math.floor(now() / MINUTE_MS) * MINUTE_MS;
+        return queries.minuteSummaries(minuteMs - MINUTE_MS, minuteMs + MINUTE_MS);
+      })
+    : undefined;
 
   return {
     async overview(): Promise<Overview> {
-      const [closed, health] = await Promise.all([history?.closed(now()).catch(() => undefined), storeHealth()]);
+      const [closed, openFromStore, health] = await Promise.all([
+        history?.closed(now()).catch(() => undefined),
+        openMinutes?.().catch(() => undefined),
+        storeHealth(),
+      ]);
+      const open = closed && openFromStore ? openFromStore.filter((m) => m.minuteMs >= closed.openFromMs) : undefined;
       const window = live.perMinute(CHART_MINUTES);
       const firstMinuteMs = window[0]!.startMs;
-      const fromStore = new Map((closed?.minutes ?? []).map((m) => [m.minuteMs, m]));
+      const fromStore = new Map([...(closed?.minutes ?? []), ...(open ?? [])].map((m) => [m.minuteMs, m]));
       const perMinute = window.map(({ startMs, counts }) => {
-        const stored = closed && startMs < closed.openFromMs ? (fromStore.get(startMs) ?? { stored: 0, rejected: 0 }) : undefined;
+        const stored = closed && (startMs < closed.openFromMs || open) ? (fromStore.get(startMs) ?? { stored: 0, rejected: 0 }) : undefined;
         return { minuteMs: startMs, ...counts, ...(stored ? { stored: stored.stored, rejected: stored.rejected } : {}) };
       });
       return {
@@ -65,7 +79,7 @@ export function createDashboardService(options: DashboardServiceOptions): Dashbo
         lastHour: sumOutcomes(perMinute),
         perMinute,
         perMinuteSource: closed ? 'store' : 'memory',
-        topFeatureActions: topPairs(closed, firstMinuteMs),
+        topFeatureActions: topPairs(closed, open, firstMinuteMs),
         store: {
           description: store.description,
           ...(health.ok ? { ok: true, probeLatencyMs: health.latencyMs } : { ok: false, reason: health.reason }),
@@ -102,8 +116,8 @@ export function createDashboardService(options: DashboardServiceOptions): Dashbo
     },
   };
 
-  /** The hour's most stored pairs: closed minutes from the store when it can say, open ones from the counters. */
-  function topPairs(closed: ClosedMinutes | undefined, firstMinuteMs: number): FeatureActionCount[] {
+  /** The hour's most stored pairs: closed minutes from the store when it can say, open ones from the store when shared, else the counters. */
+  function topPairs(closed: ClosedMinutes | undefined, open: MinuteSummary[] | undefined, firstMinuteMs: number): FeatureActionCount[] {
     const merged = new Map<string, FeatureActionCount>();
     const add = (pair: FeatureActionCount): void => {
       const key = `${pair.feature}\u0000${pair.action}`;
@@ -112,7 +126,8 @@ export function createDashboardService(options: DashboardServiceOptions): Dashbo
       else merged.set(key, { ...pair });
     };
     for (const minute of closed?.minutes ?? []) if (minute.minuteMs >= firstMinuteMs) minute.pairs.forEach(add);
-    live.pairsSince(closed ? closed.openFromMs : firstMinuteMs).forEach(add);
+    if (open) for (const minute of open) minute.pairs.forEach(add);
+    else live.pairsSince(closed ? closed.openFromMs : firstMinuteMs).forEach(add);
     return [...merged.values()]
       .sort((a, b) => b.events - a.events || a.feature.localeCompare(b.feature) || a.action.localeCompare(b.action))
       .slice(0, TOP_PAIRS);

@@ -3,6 +3,7 @@ import type { EventStore, StoreEntry, StreamOrigin, WriteOutcome } from '../../.
 import { createDashboardService } from '../../../dashboard/dashboard-service.js';
 import { createLiveStats } from '../../../dashboard/live-stats.js';
 import { createTailHub } from '../../../dashboard/tail-hub.js';
+import { openPostgresDashboardQueries } from '../../stores/postgres/postgres-dashboard-queries.js';
 import { openSqliteDashboardQueries } from '../../stores/sqlite/sqlite-dashboard-queries.js';
 import { parseStoreUrl, splitStoreUrls } from '../../stores/store-url.js';
 import type { SecretGuard } from '../secret-guard.js';
@@ -12,8 +13,9 @@ export interface DashboardOptions {
   store: EventStore;
   /**
    * The store URL the gateway opened, when the dashboard may read it: a single
-   * sqlite: URL gets store-backed aggregates; anything else (PostgreSQL, NATS,
-   * fan-out, memory) the in-memory figures since start.
+   * sqlite: or postgres:// URL gets store-backed aggregates (PostgreSQL's
+   * shared by every replica on the schema); anything else (NATS, fan-out,
+   * memory) the in-memory figures since start.
    */
   storeUrl: string | undefined;
   /** Checks of the diagnostics secret, shared with the other HTTP endpoints. */
@@ -54,5 +56,7 @@ function openQueries(storeUrl: string | undefined): DashboardQueries | undefined
   if (storeUrl === undefined) return undefined;
   const urls = splitStoreUrls(storeUrl);
   const parsed = urls.length === 1 ? parseStoreUrl(urls[0]!) : undefined;
-  return parsed?.scheme === 'sqlite' ? openSqliteDashboardQueries(parsed.path) : undefined;
+  if (parsed?.scheme === 'sqlite') return openSqliteDashboardQueries(parsed.path);
+  if (parsed?.scheme === 'postgres') return openPostgresDashboardQueries(parsed.url);
+  return undefined;
 }

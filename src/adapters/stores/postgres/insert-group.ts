@@ -4,6 +4,9 @@ import { splitRequestId } from '../../../core/wire/request-id.js';
 import { describePgError } from './pg-errors.js';
 import type { RecordRenderer } from './record-renderer.js';
 
+/** Rows one stream's figures for a minute can spread over (readers sum them). */
+const ROLLUP_SHARDS = 16;
+
 /**
  * One statement, so one round trip and one implicit transaction per group:
  * the metadata, rejected and event inserts commit together or not at all.
@@ -23,7 +26,16 @@ import type { RecordRenderer } from './record-renderer.js';
  * each other in the same order and cannot deadlock. `seq` is drawn first, in
  * arrival order (OFFSET 0 keeps the planner from moving nextval past the sort),
  * so a stream's events still list in the order they were sent.
+ *
+ * Dashboard rollups (event_minutes, postgres-schema.ts version 3) are kept in
+ * the same statement: a few rows per group, aggregated in SQL from what the
+ * inserts returned, so duplicates are not counted (JS cannot know which ids
+ * hit the key). Deadlocks: they are upserted in key order, and one group uses
+ * one `shard` (random per group, so concurrent groups of one hot stream seldom
+ * queue on the same row lock); two groups that meet on a row lock its keys in
+ * the same order.
  */
+
 const INSERT_GROUP = `
 WITH new_metadata AS (
   INSERT INTO stream_metadata (digest, publisher, source, metadata)
@@ -33,8 +45,9 @@ WITH new_metadata AS (
 ), new_rejected AS (
   INSERT INTO rejected_events (event_id, metadata_digest, source, feature, action, reason, received_at, event, request_id)
   SELECT id, digest, source, feature, action, reason, to_timestamp($5::float8 / 1000), event, request_id
-    FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[], $24::text[])
+    FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[], $25::text[])
       AS r(id, digest, source, feature, action, reason, event, request_id)
+  RETURNING metadata_digest
 ), new_events AS (
   INSERT INTO events (seq, event_id, metadata_digest, source, feature, action, event_time, received_at, event, record, request_id)
   SELECT seq, id, digest, source, feature, action, to_timestamp(time_ms / 1000), to_timestamp($5::float8 / 1000),
@@ -42,14 +55,29 @@ WITH new_metadata AS (
     FROM (
       SELECT nextval('events_seq') AS seq, e.*
         FROM ROWS FROM (
-          unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::float8[], $21::int4[], $22::int4[], $23::text[]),
+          unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::float8[], $21::int4[], $22::int4[], $24::text[]),
           json_array_elements($20::json)
         ) AS e(id, digest, source, feature, action, time_ms, event_start, event_length, request_id, record)
       OFFSET 0
     ) AS numbered
    ORDER BY id
   ON CONFLICT DO NOTHING
-  RETURNING event_id
+  RETURNING event_id, seq, metadata_digest, feature, action
+), minute_rows AS (
+  SELECT metadata_digest AS digest, feature, action, count(*) AS stored, 0 AS rejected, max(seq) AS last_seq
+    FROM new_events GROUP BY 1, 2, 3
+  UNION ALL
+  SELECT metadata_digest, '', '', 0, count(*), NULL FROM new_rejected GROUP BY 1
+), rollups AS (
+  INSERT INTO event_minutes (minute_ms, metadata_digest, feature, action, shard, stored, rejected, last_ms, last_seq)
+  SELECT (floor($5::float8 / 60000) * 60000)::bigint, digest, feature, action, $23::int2, stored, rejected, $5::float8::bigint, last_seq
+    FROM minute_rows
+   ORDER BY digest, feature, action
+  ON CONFLICT (minute_ms, metadata_digest, feature, action, shard) DO UPDATE SET
+    stored = event_minutes.stored + excluded.stored,
+    rejected = event_minutes.rejected + excluded.rejected,
+    last_ms = greatest(event_minutes.last_ms, excluded.last_ms),
+    last_seq = greatest(event_minutes.last_seq, excluded.last_seq)
 )
 SELECT event_id FROM new_events`;
 
@@ -124,6 +152,7 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
       `[${events.records.join(',')}]`,
       events.start,
       events.length,
+      Math.floor(Math.random() * ROLLUP_SHARDS),
       events.requestId,
       rejected.requestId,
     ]);

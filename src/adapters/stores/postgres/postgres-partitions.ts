@@ -28,8 +28,8 @@ import { inTransaction } from './pg-transaction.js';
  * now - retention are dropped (DROP TABLE: DETACH CONCURRENTLY is not allowed
  * while a DEFAULT partition exists, and the drop only needs a brief lock, bounded
  * here by lock_timeout); the legacy partition once its whole range is past;
- * rows of the default partition and rejected events (by received time) are
- * deleted in small batches.
+ * rows of the default partition, rejected events (by received time) and the
+ * dashboard's minute rollups (event_minutes) are deleted in small batches.
  */
 export const DAY_MS = 86_400_000;
 export const LEGACY_PARTITION = 'events_legacy';
@@ -189,6 +189,15 @@ export async function applyRetention(pool: Pool, options: { nowMs: number; reten
       [cutoff],
     );
     result.deletedRejected += rowCount ?? 0;
+    if ((rowCount ?? 0) < DELETE_BATCH) break;
+  }
+  // The dashboard's rollups (small: a few rows per stream and minute), by the minute's start.
+  for (;;) {
+    if (options.isClosed?.()) return result;
+    const { rowCount } = await pool.query(
+      `DELETE FROM event_minutes WHERE ctid = ANY (ARRAY(SELECT ctid FROM event_minutes WHERE minute_ms < $1 LIMIT ${DELETE_BATCH}))`,
+      [cutoffMs],
+    );
     if ((rowCount ?? 0) < DELETE_BATCH) break;
   }
   return result;

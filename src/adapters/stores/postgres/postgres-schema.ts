@@ -85,7 +85,55 @@ const MIGRATIONS: readonly Migration[] = [
   // (prepareLegacyEvents); here it is renamed and attached, which only updates the catalog.
   // Breaking: a version 1 gateway inserts with ON CONFLICT (event_id), which has no unique index now.
   { breaking: true, up: partitionEvents },
-  // Version 3: stream_metadata keyed by the sender, not by the stream: its digest leaves request_id
+  // Version 3, additive (older gateways never read these tables, and keep running):
+  // - event_minutes: per-minute rollups (by received time) of stored and rejected events per stream
+  //   and feature/action, kept by insert-group.ts in the same statement as the inserts; the
+  //   dashboard reads them (postgres-dashboard-queries.ts), so every replica shows the same figures.
+  //   `shard` spreads a hot stream's row over a few rows so concurrent commits rarely wait on one
+  //   row lock; readers sum over it. Rejected events count under feature = action = '' (their
+  //   names are unchecked input, and need not multiply the rows). The last day is backfilled.
+  // - rate_usage: per-source events admitted per UTC day by each replica, the shared state of the
+  //   cluster-wide rate limits and daily quotas (postgres-rate-usage.ts).
+  { breaking: false, up: `
+  CREATE TABLE event_minutes (
+    minute_ms        bigint NOT NULL,
+    metadata_digest  text NOT NULL,
+    feature          text NOT NULL,
+    action           text NOT NULL,
+    shard            smallint NOT NULL,
+    stored           bigint NOT NULL,
+    rejected         bigint NOT NULL,
+    last_ms          bigint NOT NULL,
+    last_seq         bigint,
+    PRIMARY KEY (minute_ms, metadata_digest, feature, action, shard)
+  );
+  CREATE INDEX event_minutes_by_metadata ON event_minutes (metadata_digest, minute_ms);
+  INSERT INTO event_minutes (minute_ms, metadata_digest, feature, action, shard, stored, rejected, last_ms, last_seq)
+  SELECT minute_ms, metadata_digest, feature, action, 0, sum(stored), sum(rejected), max(last_ms), max(last_seq)
+    FROM (
+      SELECT (floor(extract(epoch FROM received_at) / 60) * 60000)::bigint AS minute_ms, metadata_digest, feature, action,
+             count(*) AS stored, 0 AS rejected, (max(extract(epoch FROM received_at)) * 1000)::bigint AS last_ms, max(seq) AS last_seq
+        FROM events
+       WHERE event_time >= now() - interval '3 days' AND received_at >= now() - interval '1 day'
+       GROUP BY 1, 2, 3, 4
+      UNION ALL
+      SELECT (floor(extract(epoch FROM received_at) / 60) * 60000)::bigint, metadata_digest, '', '',
+             0, count(*), (max(extract(epoch FROM received_at)) * 1000)::bigint, NULL
+        FROM rejected_events
+       WHERE received_at >= now() - interval '1 day'
+       GROUP BY 1, 2
+    ) AS backfill
+   GROUP BY 1, 2, 3, 4;
+  CREATE TABLE rate_usage (
+    source_key  text NOT NULL,
+    day         bigint NOT NULL,
+    replica_id  text NOT NULL,
+    used        bigint NOT NULL,
+    demand_at   timestamptz NOT NULL,
+    PRIMARY KEY (source_key, day, replica_id)
+  );
+  ` },
+  // Version 4: stream_metadata keyed by the sender, not by the stream: its digest leaves request_id
   // out (core/wire/request-id.ts) and each row keeps its stream's request_id instead, so a fleet
   // opening a stream every few minutes adds no metadata rows. Additive (a catalog change, no
   // rewrite): an older gateway writes NULL here and whole metadata there, and a NULL request_id
