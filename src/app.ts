@@ -18,6 +18,7 @@ import { loadIdentityPolicy } from './config/identity-policy.js';
 import { parseAllowlistEntry } from './core/privacy/allowlist.js';
 import { gatewayPrivacyPolicy } from './core/privacy/gateway-privacy.js';
 import { combineObservers, type IngestObserver } from './gateway/ingest-observer.js';
+import type { IngestTracer } from './gateway/ingest-tracing.js';
 import { createMemoryBudget } from './gateway/memory-budget.js';
 import { createStreamAdmission } from './gateway/stream-admission.js';
 import { createSourceRateLimiter } from './gateway/source-rate-limiter.js';
@@ -34,6 +35,8 @@ export interface GatewayOverrides {
   store?: EventStore;
   observer?: IngestObserver;
   policy?: IdentityPolicy;
+  /** Spans per call, payload and store write (serve passes OpenTelemetry's when OTEL_* turn it on); none by default. */
+  tracer?: IngestTracer;
 }
 
 export interface Gateway {
@@ -87,6 +90,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
     }),
     store,
     observer,
+    tracer: overrides.tracer,
     policy: () => policy,
     limits: { maxInFlightPayloads: config.maxInFlightPayloads, idleTimeoutMs: config.streamIdleTimeoutMs, identifyTimeoutMs: config.identifyTimeoutMs },
     admission: createStreamAdmission({

@@ -3,6 +3,8 @@ import { grpcGatewayConnector } from '../adapters/grpc/export-transport.js';
 import { createExporterMetrics } from '../adapters/http/exporter-metrics.js';
 import { startMetricsServer } from '../adapters/http/metrics-server.js';
 import { openQueue } from '../adapters/queues/open-queue.js';
+import { startTracing } from '../adapters/tracing/start-tracing.js';
+import { tracingSettings } from '../config/tracing-config.js';
 import { EXPORT_SCHEMA, buildExportConfig } from '../config/exporter-config.js';
 import { addSettings, resolveSettings } from '../config/settings.js';
 import { logWarnings } from './settings-warnings.js';
@@ -19,6 +21,9 @@ export function exportCommand(): Command {
     const config = buildExportConfig(settings.values);
     const logger = createLogger({ level: config.logLevel });
     logWarnings(logger, settings.warnings);
+    // Off (and the SDK not loaded) unless OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set; the library's spans
+    // (a run, each call, its context sent to the gateway) go through the provider this registers.
+    const tracing = await startTracing(tracingSettings(), { serviceName: 'telemetry-gateway-exporter', logger });
     const queue = await openQueue(config.queue);
     const metrics = createExporterMetrics({ queue });
     const loop = createExportLoop({
@@ -72,6 +77,7 @@ export function exportCommand(): Command {
         logger.info({ acknowledged: result.acknowledged, error: result.error }, 'exporter stopped');
         await finish();
         await queue.close();
+        await tracing.shutdown();
         logger.flush(() => process.exit(0));
       })();
     };
@@ -84,6 +90,7 @@ export function exportCommand(): Command {
       await queue.close();
       process.stdout.write(`${JSON.stringify(result)}\n`);
       if (result.error !== undefined) process.exitCode = 1;
+      await tracing.shutdown();
       await new Promise<void>((resolve) => logger.flush(() => resolve()));
       return;
     }

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { startGateway, type Gateway } from '../app.js';
+import { startTracing } from '../adapters/tracing/start-tracing.js';
+import { tracingSettings } from '../config/tracing-config.js';
 import { SERVE_SCHEMA, buildGatewayConfig } from '../config/gateway-config.js';
 import { addSettings, resolveSettings } from '../config/settings.js';
 import { logWarnings } from './settings-warnings.js';
@@ -15,12 +17,15 @@ export function serveCommand(): Command {
     const config = buildGatewayConfig(settings.values);
     const logger = createLogger({ level: config.logLevel });
     logWarnings(logger, settings.warnings);
+    // Off (and the SDK not loaded) unless OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set.
+    const tracing = await startTracing(tracingSettings(), { serviceName: 'telemetry-gateway', logger });
     let gateway: Gateway;
     try {
-      gateway = await startGateway(config, { logger });
+      gateway = await startGateway(config, { logger, tracer: tracing.ingestTracer });
     } catch (error) {
       // One line naming the flag or file and what to do, then exit: a supervisor must see a failed start.
       process.stderr.write(`telemetry-gateway: ${describeStartupError(error, config)}\n`);
+      await tracing.shutdown();
       logger.flush(() => process.exit(1));
       return;
     }
@@ -28,7 +33,8 @@ export function serveCommand(): Command {
 
     const stop = (signal: string): void => {
       logger.info({ signal }, 'shutting down');
-      gateway.close().then(
+      // The last calls' spans are sent after they end, within a bound.
+      gateway.close().then(() => tracing.shutdown()).then(
         () => logger.flush(() => process.exit(0)),
         (error: unknown) => {
           logger.error({ err: error }, 'shutdown failed');
