@@ -5,6 +5,7 @@ import { startMetricsServer } from '../adapters/http/metrics-server.js';
 import { openQueue } from '../adapters/queues/open-queue.js';
 import { startTracing } from '../adapters/tracing/start-tracing.js';
 import { tracingSettings } from '../config/tracing-config.js';
+import { TRACING_HELP } from './tracing-help.js';
 import { EXPORT_SCHEMA, buildExportConfig } from '../config/exporter-config.js';
 import { addSettings, resolveSettings } from '../config/settings.js';
 import { logWarnings } from './settings-warnings.js';
@@ -16,6 +17,7 @@ export function exportCommand(): Command {
   const command = new Command('export')
     .description('the export daemon: send queued events to a gateway in batches, mark what it acknowledged, retry the rest')
     .option('--once', 'run one export and exit; non-zero if anything was left unacknowledged');
+  command.addHelpText('after', TRACING_HELP);
   addSettings(command, 'export', EXPORT_SCHEMA).action(async (options: { once?: boolean }) => {
     const settings = resolveSettings(command, 'export', EXPORT_SCHEMA);
     const config = buildExportConfig(settings.values);

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { startGateway, type Gateway } from '../app.js';
 import { startTracing } from '../adapters/tracing/start-tracing.js';
 import { tracingSettings } from '../config/tracing-config.js';
+import { TRACING_HELP } from './tracing-help.js';
 import { SERVE_SCHEMA, buildGatewayConfig } from '../config/gateway-config.js';
 import { addSettings, resolveSettings } from '../config/settings.js';
 import { logWarnings } from './settings-warnings.js';
@@ -12,6 +13,7 @@ export function serveCommand(): Command {
   const command = new Command('serve').description(
     'serve telemetrygateway.v1 over gRPC, with /-/version, /-/healthz and /metrics over HTTP on the same port',
   );
+  command.addHelpText('after', TRACING_HELP);
   addSettings(command, 'serve', SERVE_SCHEMA).action(async () => {
     const settings = resolveSettings(command, 'serve', SERVE_SCHEMA);
     const config = buildGatewayConfig(settings.values);

@@ -42,8 +42,9 @@ const valueOf = (v: OtlpValue): string | number | boolean => v.stringValue ?? (v
 const attributesOf = (list: OtlpKeyValue[] = []): Record<string, string | number | boolean> => Object.fromEntries(list.map((kv) => [kv.key, valueOf(kv.value)]));
 
 /** An OTLP/HTTP receiver on 127.0.0.1: POST /v1/traces with JSON bodies (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/json). */
-async function startOtlpReceiver(): Promise<{ endpoint: string; bodies: string[]; spans: ReceivedSpan[]; close(): Promise<void> }> {
+async function startOtlpReceiver(): Promise<{ endpoint: string; bodies: string[]; contentTypes: string[]; spans: ReceivedSpan[]; close(): Promise<void> }> {
   const bodies: string[] = [];
+  const contentTypes: string[] = [];
   const spans: ReceivedSpan[] = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -51,7 +52,8 @@ async function startOtlpReceiver(): Promise<{ endpoint: string; bodies: string[]
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       bodies.push(body);
-      if (request.method === 'POST' && request.url === '/v1/traces') {
+      contentTypes.push(request.headers['content-type'] ?? '');
+      if (request.method === 'POST' && request.url === '/v1/traces' && request.headers['content-type'] === 'application/json') {
         const traces = JSON.parse(body) as OtlpTraces;
         for (const { resource, scopeSpans } of traces.resourceSpans) {
           const service = String(attributesOf(resource.attributes)['service.name']);
@@ -66,6 +68,7 @@ async function startOtlpReceiver(): Promise<{ endpoint: string; bodies: string[]
   return {
     endpoint: `http://127.0.0.1:${port}/v1/traces`,
     bodies,
+    contentTypes,
     spans,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -162,6 +165,22 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
       await serve.stop();
       await receiver.close();
     }
+  });
+
+  it('sends OTLP protobuf by default (OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces), and --help names the variables', async () => {
+    using dir = tempDir();
+    const receiver = await startOtlpReceiver();
+    try {
+      // An empty queue: the run is traced and no connection is made.
+      const env = { ...withoutOtel(), TELEMETRY_GATEWAY_QUEUE: `sqlite:${join(dir.path, 'queue.db')}`, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint.replace('/v1/traces', '') };
+      const exported = await runCli(['export', '--gateway', 'http://127.0.0.1:1', '--insecure', '--instance-id', 'idle', '--once'], { env });
+      assert.equal(exported.code, 0, exported.stderr);
+      assert.deepEqual(receiver.contentTypes, ['application/x-protobuf']);
+      assert.ok(receiver.bodies[0]!.includes('telemetry_gateway.export') && receiver.bodies[0]!.includes('telemetry-gateway-exporter'));
+    } finally {
+      await receiver.close();
+    }
+    for (const command of ['serve', 'export']) assert.match((await runCli([command, '--help'])).stdout, /OTEL_EXPORTER_OTLP_ENDPOINT/);
   });
 
   it('OTEL_* decide on and off as the SDK specification says', () => {

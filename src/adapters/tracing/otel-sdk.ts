@@ -7,7 +7,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import type { OtlpTraceProtocol } from '../../config/tracing-config.js';
 import type { Logger } from '../../logger.js';
 import { VERSION } from '../../version.js';
-import type { TracingOptions, TracingSdk } from './start-tracing.js';
+import type { TracingOptions, TracingSdk } from './tracing-options.js';
 
 /**
  * The OpenTelemetry SDK, loaded only when tracing is on (start-tracing.ts

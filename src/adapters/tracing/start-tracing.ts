@@ -1,20 +1,6 @@
-import type { Tracer } from '@opentelemetry/api';
 import type { TracingSettings } from '../../config/tracing-config.js';
 import { NOOP_INGEST_TRACER, type IngestTracer } from '../../gateway/ingest-tracing.js';
-import type { Logger } from '../../logger.js';
-
-export interface TracingOptions {
-  /** service.name unless OTEL_SERVICE_NAME is set: "telemetry-gateway" for serve, "telemetry-gateway-exporter" for export. */
-  serviceName: string;
-  logger: Logger;
-}
-
-/** What otel-sdk.ts returns once the SDK runs. */
-export interface TracingSdk {
-  tracer: Tracer;
-  /** Ends the span processor: exports what is buffered, then stops. */
-  shutdown(): Promise<void>;
-}
+import type { TracingOptions } from './tracing-options.js';
 
 export interface Tracing {
   readonly enabled: boolean;
