@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
@@ -137,6 +137,47 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
       const everything = receiver.bodies.join('\n');
       for (const secret of [LICENSE_KEY, LICENSE_KEY.slice(0, 40), CANARY, id, dir.path]) assert.ok(!everything.includes(secret), `a span carries ${secret.slice(0, 12)}...`);
       assert.equal(await serve.stop(), 0);
+    } finally {
+      await serve.stop();
+      await receiver.close();
+    }
+  });
+
+  it('a managed service\'s unary RecordEvent: client and server call spans in one trace, payload and store write; a refused call ends with its code', async () => {
+    using dir = tempDir();
+    const receiver = await startOtlpReceiver();
+    const created = JSON.parse((await runCli(['token', 'create', '--name', 'traced-service'])).stdout) as { token: string; entry: unknown };
+    const tokens = join(dir.path, 'tokens.json');
+    writeFileSync(tokens, JSON.stringify([created.entry]));
+    const otel = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50' };
+    const serve = await startServe(['--listen', '127.0.0.1:0', '--store', 'memory:', '--service-tokens', tokens], { env: { ...withoutOtel(), ...otel } });
+    try {
+      const env = { ...withoutOtel(), ...otel, TELEMETRY_GATEWAY_QUEUE: `sqlite:${join(dir.path, 'queue.db')}` };
+      assert.equal((await runCli(['record', 'search', 'submitted'], { env })).code, 0);
+      const args = ['export', '--gateway', `http://${serve.address}`, '--insecure', '--service-id', 'traced-service', '--once'];
+      const refused = await runCli(args, { env: { ...env, TELEMETRY_GATEWAY_EXPORT_SERVICE_TOKEN: `${created.token}x` } });
+      assert.notEqual(refused.code, 0);
+      const exported = await runCli(args, { env: { ...env, TELEMETRY_GATEWAY_EXPORT_SERVICE_TOKEN: created.token } });
+      assert.equal(exported.code, 0, exported.stderr);
+      assert.equal(JSON.parse(exported.stdout).acknowledged, 1);
+
+      const RPC = 'telemetrygateway.v1.TelemeteryGatewayService/RecordEvent';
+      const clients = receiver.spans.filter((s) => s.name === RPC && s.kind === SPAN_KIND.CLIENT);
+      assert.equal(clients.length, 2, 'one client span per call');
+      const [failedClient, client] = [clients.find((s) => s.attributes['rpc.grpc.status_code'] !== 0)!, clients.find((s) => s.attributes['rpc.grpc.status_code'] === 0)!];
+      const serverOf = (parent: ReceivedSpan) => () => receiver.spans.find((s) => s.kind === SPAN_KIND.SERVER && s.parentSpanId === parent.spanId);
+      const server = await pollUntil('the gateway\'s span of the accepted call', serverOf(client));
+      const refusedServer = await pollUntil('the gateway\'s span of the refused call', serverOf(failedClient));
+      assert.equal(server.traceId, client.traceId);
+      assert.equal(server.name, RPC);
+      assert.equal(server.attributes['telemetry_gateway.source.kind'], 'managed_service');
+      assert.equal(refusedServer.attributes['rpc.grpc.status_code'], failedClient.attributes['rpc.grpc.status_code']);
+      assert.notEqual(refusedServer.attributes['rpc.grpc.status_code'], 0);
+      const payload = await pollUntil('the payload span', () => receiver.spans.find((s) => s.name === 'telemetry_gateway.payload' && s.parentSpanId === server.spanId));
+      const write = await pollUntil('the store write span', () => receiver.spans.find((s) => s.name === 'telemetry_gateway.store.write' && s.parentSpanId === payload.spanId));
+      assert.equal(payload.attributes['telemetry_gateway.events.stored'], 1);
+      assert.equal(write.attributes['telemetry_gateway.store.kind'], 'memory');
+      assert.ok(!receiver.bodies.join('\n').includes(created.token), 'no span carries the token');
     } finally {
       await serve.stop();
       await receiver.close();
