@@ -92,7 +92,8 @@ export function exportCommand(): Command {
       await queue.close();
       process.stdout.write(`${JSON.stringify(result)}\n`);
       if (result.error !== undefined) process.exitCode = 1;
-      await tracing.shutdown();
+      // Spans the collector did not take in time: the OTLP exporter's retries would keep the process up.
+      if (!(await tracing.shutdown())) logger.flush(() => process.exit());
       await new Promise<void>((resolve) => logger.flush(() => resolve()));
       return;
     }

@@ -224,6 +224,28 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
     for (const command of ['serve', 'export']) assert.match((await runCli([command, '--help'])).stdout, /OTEL_EXPORTER_OTLP_ENDPOINT/);
   });
 
+  it('a collector that never answers does not hold up an exit: the last spans are given up within the bound', async () => {
+    using dir = tempDir();
+    const held: import('node:http').ServerResponse[] = [];
+    const silent = createServer((_request, response) => held.push(response));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const env = {
+        ...withoutOtel(),
+        TELEMETRY_GATEWAY_QUEUE: `sqlite:${join(dir.path, 'queue.db')}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      };
+      const exported = await runCli(['export', '--gateway', 'http://127.0.0.1:1', '--insecure', '--instance-id', 'idle', '--once'], { env });
+      assert.equal(exported.code, 0, exported.stderr);
+      assert.match(exported.stderr, /buffered spans not sent in time; dropped/);
+      assert.ok(held.length > 0, 'the exporter tried');
+    } finally {
+      for (const response of held) response.destroy();
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('OTEL_* decide on and off as the SDK specification says', () => {
     const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
     assert.deepEqual(tracingSettings({}), { enabled: false });

@@ -8,15 +8,18 @@ export interface Tracing {
   readonly ingestTracer: IngestTracer;
   /**
    * Sends the spans still buffered, waiting at most `timeoutMs` (a collector
-   * that does not answer must not hold up an exit). Idempotent; never rejects.
+   * that does not answer must not hold up an exit). Resolves true once they
+   * are sent, false when the time ran out: the OTLP exporter may then still be
+   * retrying, which keeps the event loop alive, so the caller exits explicitly.
+   * Idempotent; never rejects.
    */
-  shutdown(timeoutMs?: number): Promise<void>;
+  shutdown(timeoutMs?: number): Promise<boolean>;
 }
 
 /** How long an exit waits for buffered spans to be sent, by default. */
 export const DEFAULT_TRACING_SHUTDOWN_MS = 5_000;
 
-const OFF: Tracing = { enabled: false, ingestTracer: NOOP_INGEST_TRACER, shutdown: async () => {} };
+const OFF: Tracing = { enabled: false, ingestTracer: NOOP_INGEST_TRACER, shutdown: async () => true };
 
 /**
  * Starts tracing for a command when its settings say so. When they do not,
@@ -31,24 +34,26 @@ export async function startTracing(settings: TracingSettings, options: TracingOp
   const [{ startOtelSdk }, { createOtelIngestTracer }] = await Promise.all([import('./otel-sdk.js'), import('./otel-ingest-tracer.js')]);
   const sdk = startOtelSdk(settings.protocol, options);
   options.logger.info({ protocol: settings.protocol, serviceName: options.serviceName }, 'tracing on: spans go to the OTLP endpoint from OTEL_EXPORTER_OTLP_*');
-  let stopping: Promise<void> | undefined;
+  let stopping: Promise<boolean> | undefined;
   return {
     enabled: true,
     ingestTracer: createOtelIngestTracer(sdk.tracer),
     shutdown(timeoutMs = DEFAULT_TRACING_SHUTDOWN_MS) {
-      stopping ??= new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          options.logger.warn({ timeoutMs }, 'tracing: buffered spans not sent in time; dropped');
-          resolve();
-        }, timeoutMs);
+      stopping ??= new Promise<boolean>((resolve) => {
+        let settled = false;
+        const settle = (sent: boolean, warning?: [object, string]): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (warning) options.logger.warn(...warning);
+          resolve(sent);
+        };
+        const timer = setTimeout(() => settle(false, [{ timeoutMs }, 'tracing: buffered spans not sent in time; dropped']), timeoutMs);
         timer.unref();
         sdk.shutdown().then(
-          () => resolve(),
-          (error: unknown) => {
-            options.logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'tracing: sending the last spans failed');
-            resolve();
-          },
-        ).finally(() => clearTimeout(timer));
+          () => settle(true),
+          (error: unknown) => settle(false, [{ error: error instanceof Error ? error.message : String(error) }, 'tracing: sending the last spans failed']),
+        );
       });
       return stopping;
     },
