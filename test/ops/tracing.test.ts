@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
+import { scrubDiagMessage } from '../../src/adapters/tracing/diag-logger.js';
 import { tracingSettings } from '../../src/config/tracing-config.js';
 import { runCli, startServe } from '../helpers/cli.js';
 import { REPO, TESTDATA } from '../helpers/paths.js';
@@ -259,6 +260,15 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
     assert.equal(tracingSettings({ ...endpoint, OTEL_TRACES_EXPORTER: 'zipkin' }).enabled, false);
     const grpc = tracingSettings({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
     assert.ok(!grpc.enabled && /grpc is not supported/.test(grpc.warning ?? ''));
+  });
+
+  it("the SDK's own warnings lose header values, URL credentials and query strings before they are logged", () => {
+    assert.equal(scrubDiagMessage('Header "x-api-key" has invalid value (k3y) and will be ignored'), 'Header "x-api-key" has invalid value (hidden) and will be ignored');
+    assert.equal(
+      scrubDiagMessage("Configuration: Could not parse environment-provided export URL: 'https://user:pa55@collector:4318/v1/traces?key=s3cret', falling back to undefined"),
+      "Configuration: Could not parse environment-provided export URL: 'https://(hidden)@collector:4318/v1/traces?(hidden)', falling back to undefined",
+    );
+    assert.equal(scrubDiagMessage('export request retryable (network error: Error: connect ECONNREFUSED 127.0.0.1:4318)'), 'export request retryable (network error: Error: connect ECONNREFUSED 127.0.0.1:4318)');
   });
 
   it('only start-tracing loads the SDK, and only with a dynamic import; the gateway and exporter use the API at most', () => {

@@ -1,12 +1,12 @@
-import { DiagLogLevel, diag, trace, type DiagLogger } from '@opentelemetry/api';
+import { DiagLogLevel, diag, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { OtlpTraceProtocol } from '../../config/tracing-config.js';
-import type { Logger } from '../../logger.js';
 import { VERSION } from '../../version.js';
+import { diagLogger } from './diag-logger.js';
 import type { TracingOptions, TracingSdk } from './tracing-options.js';
 
 /**
@@ -30,16 +30,4 @@ export function startOtelSdk(protocol: OtlpTraceProtocol, options: TracingOption
     tracer: trace.getTracer('telemetry-gateway', VERSION),
     shutdown: () => provider.shutdown(),
   };
-}
-
-/** The SDK's own warnings (an unreachable collector, a bad sampler value) in our log, once per message text. */
-function diagLogger(logger: Logger): DiagLogger {
-  const seen = new Set<string>();
-  const warn = (message: string): void => {
-    // Bounded: the SDK's messages are a small fixed set; an unreachable collector repeats one.
-    if (seen.has(message) || seen.size > 100) return;
-    seen.add(message);
-    logger.warn({ component: 'opentelemetry' }, `tracing: ${message}`);
-  };
-  return { error: warn, warn, info() {}, debug() {}, verbose() {} };
 }
