@@ -46,5 +46,5 @@ export interface WriteTrace {
 const NOOP_WRITE: WriteTrace = { end() {} };
 export const NOOP_PAYLOAD_TRACE: PayloadTrace = { rateLimited() {}, startWrite: () => NOOP_WRITE, end() {} };
 export const NOOP_CALL_TRACE: CallTrace = { identified() {}, startPayload: () => NOOP_PAYLOAD_TRACE, end() {} };
-/** Tracing off: no spans, no allocation, no metadata read. */
+/** Tracing off: no spans, no metadata read; every method returns a shared constant. */
 export const NOOP_INGEST_TRACER: IngestTracer = { startCall: () => NOOP_CALL_TRACE };
