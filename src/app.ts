@@ -19,6 +19,7 @@ import { loadIdentityPolicy } from './config/identity-policy.js';
 import { parseAllowlistEntry } from './core/privacy/allowlist.js';
 import { gatewayPrivacyPolicy } from './core/privacy/gateway-privacy.js';
 import { combineObservers, type IngestObserver } from './gateway/ingest-observer.js';
+import type { IngestTracer } from './gateway/ingest-tracing.js';
 import { createMemoryBudget } from './gateway/memory-budget.js';
 import { createStreamAdmission } from './gateway/stream-admission.js';
 import { createSourceRateLimiter } from './gateway/source-rate-limiter.js';
@@ -36,6 +37,8 @@ export interface GatewayOverrides {
   store?: EventStore;
   observer?: IngestObserver;
   policy?: IdentityPolicy;
+  /** Spans per call, payload and store write (serve passes OpenTelemetry's when OTEL_* turn it on); none by default. */
+  tracer?: IngestTracer;
 }
 
 export interface Gateway {
@@ -107,6 +110,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
     rateLimiter,
     store,
     observer,
+    tracer: overrides.tracer,
     policy: () => policy,
     limits: { maxInFlightPayloads: config.maxInFlightPayloads, idleTimeoutMs: config.streamIdleTimeoutMs, identifyTimeoutMs: config.identifyTimeoutMs },
     admission: createStreamAdmission({

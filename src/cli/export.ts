@@ -3,6 +3,9 @@ import { grpcGatewayConnector } from '../adapters/grpc/export-transport.js';
 import { createExporterMetrics } from '../adapters/http/exporter-metrics.js';
 import { startMetricsServer } from '../adapters/http/metrics-server.js';
 import { openQueue } from '../adapters/queues/open-queue.js';
+import { startTracing } from '../adapters/tracing/start-tracing.js';
+import { tracingSettings } from '../config/tracing-config.js';
+import { TRACING_HELP } from './tracing-help.js';
 import { EXPORT_SCHEMA, buildExportConfig } from '../config/exporter-config.js';
 import { addSettings, resolveSettings } from '../config/settings.js';
 import { logWarnings } from './settings-warnings.js';
@@ -14,11 +17,15 @@ export function exportCommand(): Command {
   const command = new Command('export')
     .description('the export daemon: send queued events to a gateway in batches, mark what it acknowledged, retry the rest')
     .option('--once', 'run one export and exit; non-zero if anything was left unacknowledged');
+  command.addHelpText('after', TRACING_HELP);
   addSettings(command, 'export', EXPORT_SCHEMA).action(async (options: { once?: boolean }) => {
     const settings = resolveSettings(command, 'export', EXPORT_SCHEMA);
     const config = buildExportConfig(settings.values);
     const logger = createLogger({ level: config.logLevel });
     logWarnings(logger, settings.warnings);
+    // Off (and the SDK not loaded) unless OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set; the library's spans
+    // (a run, each call, its context sent to the gateway) go through the provider this registers.
+    const tracing = await startTracing(tracingSettings(), { serviceName: 'telemetry-gateway-exporter', logger });
     const queue = await openQueue(config.queue);
     const metrics = createExporterMetrics({ queue });
     const loop = createExportLoop({
@@ -72,6 +79,7 @@ export function exportCommand(): Command {
         logger.info({ acknowledged: result.acknowledged, error: result.error }, 'exporter stopped');
         await finish();
         await queue.close();
+        await tracing.shutdown();
         logger.flush(() => process.exit(0));
       })();
     };
@@ -84,6 +92,8 @@ export function exportCommand(): Command {
       await queue.close();
       process.stdout.write(`${JSON.stringify(result)}\n`);
       if (result.error !== undefined) process.exitCode = 1;
+      // Spans the collector did not take in time: the OTLP exporter's retries would keep the process up.
+      if (!(await tracing.shutdown())) logger.flush(() => process.exit());
       await new Promise<void>((resolve) => logger.flush(() => resolve()));
       return;
     }

@@ -1,6 +1,7 @@
 import { backoffDelayMs, type BackoffOptions } from './backoff.js';
 import type { ExportObserver } from './export-observer.js';
 import { runExport, type ExportRunOptions, type ExportRunResult } from './export-run.js';
+import { traceExportRun } from './export-tracing.js';
 import type { ConnectGateway, GatewayTransport } from './gateway-transport.js';
 import type { EventQueue } from './queue.js';
 
@@ -85,7 +86,8 @@ export function createExportLoop(options: ExportLoopOptions): ExportLoop {
     try {
       if (options.exportMode?.kind === 'disabled') return { result: { sent: 0, acknowledged: 0, failed: 0, batches: 0 }, durationMs: 0 };
       current = options.connect();
-      result = await runExport(options.queue, current, options, observer);
+      const transport = current;
+      result = await traceExportRun(() => runExport(options.queue, transport, options, observer));
     } catch (error) {
       result = { sent: 0, acknowledged: 0, failed: 0, batches: 0, error: error instanceof Error ? error.message : String(error) };
     } finally {

@@ -2,6 +2,7 @@ import { sourceKey } from '../core/identity/source.js';
 import { Code, GatewayError } from '../core/status.js';
 import { advanceSession, INITIAL_SESSION, type CallContext, type IncomingRequest } from '../core/stream-session.js';
 import type { MemoryBudget } from './memory-budget.js';
+import { NOOP_CALL_TRACE, type CallTrace } from './ingest-tracing.js';
 import { recordPayload, type IngestDeps } from './record-payload.js';
 import type { StreamAdmission } from './stream-admission.js';
 
@@ -65,12 +66,14 @@ const SHUTTING_DOWN = (): GatewayError => new GatewayError(Code.UNAVAILABLE, 'ga
  * Ends when the client has half-closed and every answer is yielded; throws the
  * GatewayError that ends the stream, after the answers to earlier payloads.
  * When `draining` aborts, reading stops: payloads already read are finished
- * and answered, then the stream ends UNAVAILABLE.
+ * and answered, then the stream ends UNAVAILABLE. `trace` is the call's span:
+ * each payload gets a child span (the caller ends the call's).
  */
 export async function* serveRecordEvents(
   requests: AsyncIterable<SizedRequest>,
   call: CallContext,
   options: RecordEventsOptions,
+  trace: CallTrace = NOOP_CALL_TRACE,
 ): AsyncGenerator<string[]> {
   const { limits, admission, memory, draining } = options;
   const ticket = admission.admitUnidentified();
@@ -114,6 +117,7 @@ export async function* serveRecordEvents(
           admission.identify(ticket, source);
           held.source = source;
           options.observer.streamIdentified(state.origin);
+          trace.identified(state.origin.source);
         }
         if (next.action.kind !== 'record' || state.phase !== 'open') continue;
 
@@ -122,7 +126,7 @@ export async function* serveRecordEvents(
           release();
           return;
         }
-        const ids = recordPayload(options, state.origin, next.action.events);
+        const ids = recordPayload(options, state.origin, next.action.events, trace);
         ids.catch(() => {}); // yielded (and so awaited) below; this only marks it handled
         answers.push({ ids, release });
         notify();

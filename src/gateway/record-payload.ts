@@ -5,6 +5,7 @@ import { prepareEvent } from '../core/pipeline.js';
 import type { EventList } from '../core/wire/event-list.js';
 import { retryable, type EventStore, type StoreEntry, type StreamOrigin, type WriteOutcome } from '../core/store.js';
 import type { IngestObserver, PrivacyRemovals } from './ingest-observer.js';
+import { NOOP_CALL_TRACE, NOOP_PAYLOAD_TRACE, type CallTrace, type PayloadTrace } from './ingest-tracing.js';
 import type { SourceRateLimiter } from './source-rate-limiter.js';
 
 export interface IngestDeps {
@@ -18,34 +19,42 @@ export interface IngestDeps {
 /**
  * Records one events payload and returns the ids to acknowledge: those the
  * store holds durably, plus (for instances) the invalid ones kept aside, which
- * could never succeed and would otherwise be retried forever.
+ * could never succeed and would otherwise be retried forever. The payload's
+ * span (a child of the call's) covers the whole payload, each store write its own.
  */
 export async function recordPayload(
   deps: IngestDeps,
   origin: StreamOrigin,
   events: EventList,
+  call: CallTrace = NOOP_CALL_TRACE,
 ): Promise<string[]> {
   if (events.length === 0) return [];
-  const admitted = deps.rateLimiter?.admit(origin, events.length) ?? events.length;
-  if (admitted < events.length) {
-    // Over the source's limit: not written, not acknowledged; the exporter re-sends them later.
-    deps.observer.rateLimited(origin, events.length - admitted);
-  }
-  const ackInvalid = acknowledgesInvalidEvents(origin.source);
+  const trace = call.startPayload(events.length);
   const succeeded: string[] = [];
-  // A payload of a few hundred thousand small events is prepared and written a slice at a time,
-  // so what it holds decoded at once stays small whatever its size.
-  for (let start = 0; start < admitted; start += MAX_ENTRIES_PER_WRITE) {
-    const entries = prepareEntries(deps, origin, events, start, Math.min(admitted, start + MAX_ENTRIES_PER_WRITE));
-    const outcomes = await writeEntries(deps, origin, entries);
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]!;
-      const status = outcomes[i]?.status;
-      if (status !== 'stored' && status !== 'duplicate') continue;
-      if (entry.kind === 'event' || ackInvalid) succeeded.push(entry.id);
+  try {
+    const admitted = deps.rateLimiter?.admit(origin, events.length) ?? events.length;
+    if (admitted < events.length) {
+      // Over the source's limit: not written, not acknowledged; the exporter re-sends them later.
+      deps.observer.rateLimited(origin, events.length - admitted);
+      trace.rateLimited(events.length - admitted);
     }
+    const ackInvalid = acknowledgesInvalidEvents(origin.source);
+    // A payload of a few hundred thousand small events is prepared and written a slice at a time,
+    // so what it holds decoded at once stays small whatever its size.
+    for (let start = 0; start < admitted; start += MAX_ENTRIES_PER_WRITE) {
+      const entries = prepareEntries(deps, origin, events, start, Math.min(admitted, start + MAX_ENTRIES_PER_WRITE));
+      const outcomes = await writeEntries(deps, origin, entries, trace);
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i]!;
+        const status = outcomes[i]?.status;
+        if (status !== 'stored' && status !== 'duplicate') continue;
+        if (entry.kind === 'event' || ackInvalid) succeeded.push(entry.id);
+      }
+    }
+    return succeeded;
+  } finally {
+    trace.end(succeeded.length);
   }
-  return succeeded;
 }
 
 /** Entries handed to the store in one write, at most. */
@@ -72,14 +81,16 @@ function prepareEntries(deps: IngestDeps, origin: StreamOrigin, events: EventLis
 }
 
 /**
- * Writes entries and reports them to the observer. A store that throws instead
+ * Writes entries (in a span of its own when traced) and reports them to the observer. A store that throws instead
  * of returning outcomes has a bug: acknowledge nothing rather than crash.
  */
 export async function writeEntries(
   deps: IngestDeps,
   origin: StreamOrigin,
   entries: readonly StoreEntry[],
+  payload: PayloadTrace = NOOP_PAYLOAD_TRACE,
 ): Promise<WriteOutcome[]> {
+  const trace = payload.startWrite(entries.length, deps.store.description);
   const started = performance.now();
   let outcomes: WriteOutcome[];
   try {
@@ -88,6 +99,7 @@ export async function writeEntries(
     const failure = retryable(error instanceof Error ? error.message : String(error));
     outcomes = entries.map(() => failure);
   }
+  trace.end(entries, outcomes);
   deps.observer.payloadRecorded(origin, entries, outcomes, performance.now() - started);
   return outcomes;
 }

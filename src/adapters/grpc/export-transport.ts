@@ -5,6 +5,7 @@ import { ExportError, exportErrorCode } from '../../exporter/export-error.js';
 import type { ConnectGateway, GatewayTransport } from '../../exporter/gateway-transport.js';
 import { identityMetadataBytes, type ExporterIdentity } from '../../exporter/exporter-identity.js';
 import { RecordEventsResponseSchema, TelemeteryGatewayService } from '../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
+import { traceCall } from './call-tracing.js';
 import { encodeEventsRequest, encodeMetadataRequest, encodeRecordEventRequest } from './codec.js';
 
 const SERVICE = TelemeteryGatewayService.typeName;
@@ -79,17 +80,30 @@ function createExportTransport(client: Client, target: string, identity: Exporte
     },
     async recordEvents(payloads, onAcknowledged) {
       refuseWhenClosed();
+      const metadata = callMetadata();
+      const traced = traceCall('RecordEvents', metadata);
+      let events = 0;
+      for (const payload of payloads) events += payload.length;
+      let acknowledged = 0;
+      traced.span.setAttributes({ 'telemetry_gateway.payloads': payloads.length, 'telemetry_gateway.events': events });
       const call: ClientDuplexStream<Buffer, string[]> = track(
         client.makeBidiStreamRequest(
           `/${SERVICE}/RecordEvents`,
           (request: Buffer) => request,
           (bytes: Buffer) => fromBinary(RecordEventsResponseSchema, bytes).succeededEvents,
-          callMetadata(),
+          metadata,
           { deadline: Date.now() + timeoutMs },
         ),
       );
+      call.on('status', (status) => {
+        traced.span.setAttribute('telemetry_gateway.events.acknowledged', acknowledged);
+        traced.end(status.code);
+      });
       const ended = new Promise<void>((resolve, reject) => {
-        call.on('data', onAcknowledged);
+        call.on('data', (ids: string[]) => {
+          acknowledged += ids.length;
+          onAcknowledged(ids);
+        });
         call.on('error', (error: ServiceError) => reject(translate('RecordEvents', error)));
         call.on('status', (status) => (status.code === 0 ? resolve() : undefined));
       });
@@ -105,15 +119,21 @@ function createExportTransport(client: Client, target: string, identity: Exporte
     recordEvent(eventBytes) {
       return new Promise((resolve, reject) => {
         refuseWhenClosed();
+        const metadata = callMetadata();
+        const traced = traceCall('RecordEvent', metadata);
         track(
           client.makeUnaryRequest(
             `/${SERVICE}/RecordEvent`,
             (request: Buffer) => request,
             () => undefined,
             encodeRecordEventRequest(identityMetadataBytes(identity), eventBytes),
-            callMetadata(),
+            metadata,
             { deadline: Date.now() + timeoutMs },
-            (error: ServiceError | null) => (error ? reject(translate('RecordEvent', error)) : resolve()),
+            (error: ServiceError | null) => {
+              traced.end(error ? error.code : 0);
+              if (error) reject(translate('RecordEvent', error));
+              else resolve();
+            },
           ),
         );
       });

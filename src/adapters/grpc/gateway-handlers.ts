@@ -6,6 +6,7 @@ import type { CallContext } from '../../core/stream-session.js';
 import type { IncomingUnaryRequest } from '../../gateway/record-event-unary.js';
 import { serveRecordEvent } from '../../gateway/record-event-unary.js';
 import { serveRecordEvents, type RecordEventsOptions, type SizedRequest } from '../../gateway/record-events-stream.js';
+import { NOOP_INGEST_TRACER, type IngestTracer } from '../../gateway/ingest-tracing.js';
 import { dropWritesOnceEnded, limitReadAhead } from './grpc-internals.js';
 import type { Logger } from '../../logger.js';
 import { readMessages } from './read-messages.js';
@@ -14,11 +15,14 @@ import { statusCodeOf, toServiceError } from './status.js';
 export interface GatewayHandlerOptions extends RecordEventsOptions {
   policy: () => IdentityPolicy;
   logger: Logger;
+  /** Spans per call, payload and store write; none by default. */
+  tracer?: IngestTracer;
 }
 
 /** The grpc-js side of the gateway: metadata and status in, core calls, status out. Nothing else. */
 export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedServiceImplementation {
   const { observer, logger, admission } = options;
+  const tracer = options.tracer ?? NOOP_INGEST_TRACER;
   // Every open stream listens for the drain: no warning past Node's default of 10 listeners.
   if (options.draining) setMaxListeners(0, options.draining);
   const callContext = (metadata: import('@grpc/grpc-js').Metadata): CallContext => ({
@@ -29,6 +33,7 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
 
   const recordEvents = (call: ServerDuplexStream<SizedRequest, string[]>): void => {
     observer.streamStarted('RecordEvents');
+    const trace = tracer.startCall('RecordEvents', (name) => firstString(call.metadata.get(name)));
     let cancelled = false;
     call.on('cancelled', () => {
       cancelled = true;
@@ -39,15 +44,17 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
     limitReadAhead(call);
     // Not a plain `for await` over the call: that destroys it when the client half-closes,
     // before the remaining responses and the status are written.
-    const responses = serveRecordEvents(readMessages<SizedRequest>(call), callContext(call.metadata), options);
+    const responses = serveRecordEvents(readMessages<SizedRequest>(call), callContext(call.metadata), options, trace);
     pump(responses, call, () => cancelled).then(
       () => {
         observer.streamEnded('RecordEvents', Code.OK);
+        trace.end(Code.OK);
         call.end();
       },
       (error: unknown) => {
         const code = cancelled ? Code.CANCELLED : statusCodeOf(error);
         observer.streamEnded('RecordEvents', code);
+        trace.end(code);
         if (cancelled) return;
         if (!(error instanceof GatewayError)) logger.error({ err: error }, 'RecordEvents failed');
         else logger.debug({ rpc: 'RecordEvents', peer: call.getPeer(), code, details: error.message }, 'call refused');
@@ -61,13 +68,16 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
     // A unary call holds an unidentified slot while it runs: it is short, and identified inside the core.
     const ticket = admission.admitUnidentified();
     observer.streamStarted('RecordEvent');
-    serveRecordEvent(call.request, callContext(call.metadata), options).finally(() => admission.releaseUnidentified(ticket)).then(
+    const trace = tracer.startCall('RecordEvent', (name) => firstString(call.metadata.get(name)));
+    serveRecordEvent(call.request, callContext(call.metadata), options, trace).finally(() => admission.releaseUnidentified(ticket)).then(
       () => {
         observer.streamEnded('RecordEvent', Code.OK);
+        trace.end(Code.OK);
         callback(null, null);
       },
       (error: unknown) => {
         observer.streamEnded('RecordEvent', statusCodeOf(error));
+        trace.end(statusCodeOf(error));
         if (!(error instanceof GatewayError)) logger.error({ err: error }, 'RecordEvent failed');
         else logger.debug({ rpc: 'RecordEvent', peer: call.getPeer(), code: error.code, details: error.message }, 'call refused');
         callback(toServiceError(error));
