@@ -1,6 +1,7 @@
 import { sourceKey } from '../core/identity/source.js';
 import { Code, GatewayError } from '../core/status.js';
 import { advanceSession, INITIAL_SESSION, type CallContext, type IncomingRequest } from '../core/stream-session.js';
+import type { AckList } from '../core/wire/ack-list.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { NOOP_CALL_TRACE, type CallTrace } from './ingest-tracing.js';
 import { recordPayload, type IngestDeps } from './record-payload.js';
@@ -39,6 +40,24 @@ export interface SizedRequest {
  */
 const HELD_PER_EVENT_BYTES = 96;
 
+/**
+ * Request bytes a stream may have read and not yet answered before it reads
+ * the next request. grpc-js assembles a request whole as soon as it is asked
+ * for one, outside any budget: without this a stream of 15 MB payloads holds
+ * one being written, one waiting for the memory budget and one being
+ * assembled. Past it the stream waits for its answers first; payloads of the
+ * usual size (the exporter's are at most 1 MiB) never reach it before
+ * maxInFlightPayloads does.
+ */
+const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+
+/**
+ * How long a read permit (see serveRecordEvents) is held at most while the
+ * client has not sent its next request: a stream that stops sending must not
+ * keep others' large payloads waiting for bytes it may never use.
+ */
+const READ_PERMIT_MS = 5_000;
+
 const streamIdle = (ms: number): GatewayError =>
   new GatewayError(Code.DEADLINE_EXCEEDED, `stream idle for more than ${formatMs(ms)}; open a new stream to send more`);
 const notIdentified = (ms: number): GatewayError =>
@@ -74,13 +93,15 @@ export async function* serveRecordEvents(
   call: CallContext,
   options: RecordEventsOptions,
   trace: CallTrace = NOOP_CALL_TRACE,
-): AsyncGenerator<string[]> {
+): AsyncGenerator<AckList> {
   const { limits, admission, memory, draining } = options;
   const ticket = admission.admitUnidentified();
   /** The source whose identified slot the stream holds, once it has one. */
   const held: { source?: string } = {};
   /** Payloads read and not yet answered on the wire, in arrival order, each with its share of the memory budget. */
-  const answers: { ids: Promise<string[]>; release: () => void }[] = [];
+  const answers: { ids: Promise<AckList>; release: () => void; bytes: number }[] = [];
+  /** Request bytes of the payloads in `answers`. */
+  let unansweredBytes = 0;
   let reading = true;
   let readError: unknown;
   let wake: (() => void) | undefined;
@@ -91,6 +112,8 @@ export async function* serveRecordEvents(
   };
 
   let closed = false;
+  /** Bytes held for the next request before it is read; given back when it arrives (or after READ_PERMIT_MS). */
+  let readPermit: (() => void) | undefined;
   const read = async (): Promise<void> => {
     let state = INITIAL_SESSION;
     // Until the metadata arrives the stream holds a slot of the small unidentified budget.
@@ -121,19 +144,32 @@ export async function* serveRecordEvents(
         }
         if (next.action.kind !== 'record' || state.phase !== 'open') continue;
 
-        const release = await memory.acquire(bytes + next.action.events.length * HELD_PER_EVENT_BYTES, held);
+        readPermit?.();
+        const weight = bytes + next.action.events.length * HELD_PER_EVENT_BYTES;
+        const release = await memory.acquire(weight, held);
         if (closed) {
           release();
           return;
         }
         const ids = recordPayload(options, state.origin, next.action.events, trace);
         ids.catch(() => {}); // yielded (and so awaited) below; this only marks it handled
-        answers.push({ ids, release });
+        answers.push({ ids, release, bytes });
+        unansweredBytes += bytes;
         notify();
-        while (answers.length >= limits.maxInFlightPayloads && !closed) await new Promise<void>((resolve) => (unanswered = resolve));
+        while ((answers.length >= limits.maxInFlightPayloads || unansweredBytes >= READ_AHEAD_BYTES) && !closed) {
+          await new Promise<void>((resolve) => (unanswered = resolve));
+        }
+        if (closed) return;
+        // The next request is likely the size of this one. grpc-js assembles it as soon as it is
+        // asked for, before its bytes can be counted: after a large payload, ask once one of this
+        // weight would fit the budget, holding that much meanwhile, so a flood of large payloads
+        // is not assembled on every stream at once while the budget is spent. Small payloads
+        // (the usual) are cheap to assemble and read on at once.
+        if (weight > memory.capacityBytes / 16) readPermit = await takeReadPermit(memory, weight, held);
         if (closed) return;
       }
     } finally {
+      readPermit?.();
       clearTimeout(identifyTimer);
       ticket.evicted.removeEventListener('abort', onEvicted);
     }
@@ -156,6 +192,7 @@ export async function* serveRecordEvents(
       if (answer !== undefined) {
         const ids = await answer.ids;
         answers.shift();
+        unansweredBytes -= answer.bytes;
         unanswered?.();
         unanswered = undefined;
         // The budget is given back once the answer is written, not when it is ready: until then the
@@ -182,6 +219,16 @@ export async function* serveRecordEvents(
     if (held.source !== undefined) admission.releaseIdentified(held.source);
     else admission.releaseUnidentified(ticket);
   }
+}
+
+/** Holds `bytes` of the budget until the returned function is called, or READ_PERMIT_MS at most. */
+async function takeReadPermit(memory: MemoryBudget, bytes: number, holder: object): Promise<() => void> {
+  const release = await memory.acquire(bytes, holder);
+  const timer = setTimeout(release, READ_PERMIT_MS);
+  return () => {
+    clearTimeout(timer);
+    release();
+  };
 }
 
 /**

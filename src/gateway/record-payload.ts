@@ -2,6 +2,7 @@ import { acknowledgesInvalidEvents } from '../core/identity/source.js';
 import { isExemptFromPrivacy, type GatewayPrivacyPolicy } from '../core/privacy/gateway-privacy.js';
 import { NOTHING_REDACTED } from '../core/privacy/redact-event.js';
 import { prepareEvent } from '../core/pipeline.js';
+import { AckList } from '../core/wire/ack-list.js';
 import type { EventList } from '../core/wire/event-list.js';
 import { retryable, type EventStore, type StoreEntry, type StreamOrigin, type WriteOutcome } from '../core/store.js';
 import type { IngestObserver, PrivacyRemovals } from './ingest-observer.js';
@@ -27,10 +28,10 @@ export async function recordPayload(
   origin: StreamOrigin,
   events: EventList,
   call: CallTrace = NOOP_CALL_TRACE,
-): Promise<string[]> {
-  if (events.length === 0) return [];
+): Promise<AckList> {
+  const succeeded = new AckList(events.length);
+  if (events.length === 0) return succeeded;
   const trace = call.startPayload(events.length);
-  const succeeded: string[] = [];
   try {
     const admitted = deps.rateLimiter?.admit(origin, events.length) ?? events.length;
     if (admitted < events.length) {
@@ -48,12 +49,12 @@ export async function recordPayload(
         const entry = entries[i]!;
         const status = outcomes[i]?.status;
         if (status !== 'stored' && status !== 'duplicate') continue;
-        if (entry.kind === 'event' || ackInvalid) succeeded.push(entry.id);
+        if (entry.kind === 'event' || ackInvalid) succeeded.add(entry.id);
       }
     }
-    return succeeded;
+    return succeeded.trim();
   } finally {
-    trace.end(succeeded.length);
+    trace.end(succeeded.count);
   }
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { Client, credentials, Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
 import {
+  compactDataFrames,
   dropWritesOnceEnded,
   http2ServerOptionsOf,
   http2ServersOf,
@@ -16,7 +17,7 @@ import {
  * looked at rather than silently losing the behaviour.
  */
 it('grpc-js internals the gateway relies on are where it expects them', async () => {
-  const found = new Promise<{ stream: boolean; patched: boolean; readAhead: boolean; highWaterMark: unknown }>((resolve) => {
+  const found = new Promise<{ stream: boolean; patched: boolean; readAhead: boolean; highWaterMark: unknown; compacting: boolean }>((resolve) => {
     const server = new Server();
     const identity = (b: Buffer): Buffer => b;
     server.addService(
@@ -29,6 +30,7 @@ it('grpc-js internals the gateway relies on are where it expects them', async ()
             patched: dropWritesOnceEnded(call as ServerDuplexStream<unknown, unknown>),
             readAhead: limitReadAhead(call as ServerDuplexStream<unknown, unknown>),
             highWaterMark: (call as unknown as { readableHighWaterMark: unknown }).readableHighWaterMark,
+            compacting: compactDataFrames(call as ServerDuplexStream<unknown, unknown>),
           };
           call.end();
           resolve(result);
@@ -46,7 +48,7 @@ it('grpc-js internals the gateway relies on are where it expects them', async ()
       call.end();
     });
   });
-  assert.deepEqual(await found, { stream: true, patched: true, readAhead: true, highWaterMark: 0 });
+  assert.deepEqual(await found, { stream: true, patched: true, readAhead: true, highWaterMark: 0, compacting: true });
 });
 
 it('grpc-js keeps its HTTP/2 server options and servers where the gateway finds them', async () => {

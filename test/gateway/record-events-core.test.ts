@@ -10,6 +10,7 @@ import type { CallContext, IncomingRequest } from '../../src/core/stream-session
 import { eventListFromArray } from '../../src/core/wire/event-list.js';
 import { NOOP_OBSERVER } from '../../src/gateway/ingest-observer.js';
 import { createMemoryBudget } from '../../src/gateway/memory-budget.js';
+import type { AckList } from '../../src/core/wire/ack-list.js';
 import { serveRecordEvents, type RecordEventsOptions, type SizedRequest } from '../../src/gateway/record-events-stream.js';
 import { createStreamAdmission } from '../../src/gateway/stream-admission.js';
 import { EventSchema, RecordEventsRequestMetadataSchema } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
@@ -92,10 +93,10 @@ function options(store: EventStore, overrides: Partial<RecordEventsOptions> = {}
   };
 }
 
-async function drain(responses: AsyncIterable<string[]>): Promise<{ answers: string[][]; error?: GatewayError }> {
+async function drain(responses: AsyncIterable<AckList>): Promise<{ answers: string[][]; error?: GatewayError }> {
   const answers: string[][] = [];
   try {
-    for await (const ids of responses) answers.push(ids);
+    for await (const ids of responses) answers.push(ids.ids());
     return { answers };
   } catch (error) {
     return { answers, error: error as GatewayError };
@@ -216,10 +217,35 @@ describe('RecordEvents handler (no socket)', () => {
     const payload = events(2);
     client.send(payload.request);
     const first = await responses.next(); // handed to the adapter, which has not asked for more (still writing it)
-    assert.deepEqual(first.value, payload.ids);
-    assert.equal(memory.inUseBytes, 2 * (1000 + 96));
+    assert.deepEqual(first.value?.ids(), payload.ids);
+    assert.equal(memory.inUseBytes, 2 * (1000 + 96)); // small for this budget: no read permit held for the next
     client.end();
     assert.equal((await responses.next()).done, true);
+    assert.equal(memory.inUseBytes, 0);
+  });
+
+  it('after a large payload, asks the client for its next request only once one that size would fit the budget', async () => {
+    const store = gatedStore();
+    const memory = createMemoryBudget(1644); // one payload of 1000 bytes (+96 for its event) fits, not two
+    const client = clientStream();
+    let pulled = 0;
+    const counted = (async function* () {
+      for await (const request of client.requests) {
+        pulled++;
+        yield request;
+      }
+    })();
+    const result = drain(serveRecordEvents(counted, call, options(store, { memory })));
+    client.send(metadata());
+    client.send(events(1).request);
+    client.send(events(1).request);
+    client.end();
+    await pollUntil('store.started === 1', () => (store.started === 1) || undefined, 5000);
+    await settle();
+    assert.equal(pulled, 2, 'the metadata and the first payload; the second waits at the client (HTTP/2 flow control)');
+    store.releaseAll();
+    assert.equal((await result).answers.length, 2);
+    assert.equal(pulled, 3);
     assert.equal(memory.inUseBytes, 0);
   });
 

@@ -2,7 +2,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { eventListFromArray } from '../../core/wire/event-list.js';
 import { frameRequest } from '../../core/wire/frame-request.js';
-import { varintSize, writeVarint } from '../../core/wire/wire-cursor.js';
+import { AckList } from '../../core/wire/ack-list.js';
 import type { IncomingRequest } from '../../core/stream-session.js';
 import type { IncomingUnaryRequest } from '../../gateway/record-event-unary.js';
 import type { SizedRequest } from '../../gateway/record-events-stream.js';
@@ -124,26 +124,13 @@ export function decodeRecordEventRequest(bytes: Buffer): IncomingUnaryRequest {
 }
 
 /**
- * RecordEventsResponse {repeated string succeeded_events = 1}, written
- * directly: one per payload, hundreds of ids each, on the hot path.
- * test/wire/wire-vectors.test.ts holds it to protobuf-es's encoding.
+ * RecordEventsResponse {repeated string succeeded_events = 1}: a payload's
+ * answer is built as these bytes while it is recorded (core/wire/ack-list.ts),
+ * so sending it copies nothing. test/wire/wire-vectors.test.ts holds it to
+ * protobuf-es's encoding.
  */
-export function encodeRecordEventsResponse(succeededEvents: string[]): Buffer {
-  let size = 0;
-  const lengths = new Array<number>(succeededEvents.length);
-  for (let i = 0; i < succeededEvents.length; i++) {
-    const length = Buffer.byteLength(succeededEvents[i]!, 'utf8');
-    lengths[i] = length;
-    size += 1 + varintSize(length) + length;
-  }
-  const out = Buffer.allocUnsafe(size);
-  let pos = 0;
-  for (let i = 0; i < succeededEvents.length; i++) {
-    out[pos++] = 0x0a; // field 1, length-delimited
-    pos = writeVarint(out, pos, lengths[i]!);
-    pos += out.write(succeededEvents[i]!, pos, 'utf8');
-  }
-  return out;
+export function encodeRecordEventsResponse(answer: AckList | readonly string[]): Buffer {
+  return (answer instanceof AckList ? answer : AckList.of(answer)).bytes;
 }
 
 export const EMPTY_RECORD_EVENT_RESPONSE = asBuffer(toBinary(RecordEventResponseSchema, create(RecordEventResponseSchema)));

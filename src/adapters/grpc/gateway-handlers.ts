@@ -5,9 +5,10 @@ import { Code, GatewayError } from '../../core/status.js';
 import type { CallContext } from '../../core/stream-session.js';
 import type { IncomingUnaryRequest } from '../../gateway/record-event-unary.js';
 import { serveRecordEvent } from '../../gateway/record-event-unary.js';
+import type { AckList } from '../../core/wire/ack-list.js';
 import { serveRecordEvents, type RecordEventsOptions, type SizedRequest } from '../../gateway/record-events-stream.js';
 import { NOOP_INGEST_TRACER, type IngestTracer } from '../../gateway/ingest-tracing.js';
-import { dropWritesOnceEnded, limitReadAhead } from './grpc-internals.js';
+import { compactDataFrames, dropWritesOnceEnded, limitReadAhead } from './grpc-internals.js';
 import type { Logger } from '../../logger.js';
 import { readMessages } from './read-messages.js';
 import { statusCodeOf, toServiceError } from './status.js';
@@ -31,7 +32,7 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
     now: () => new Date(),
   });
 
-  const recordEvents = (call: ServerDuplexStream<SizedRequest, string[]>): void => {
+  const recordEvents = (call: ServerDuplexStream<SizedRequest, AckList>): void => {
     observer.streamStarted('RecordEvents');
     const trace = tracer.startCall('RecordEvents', (name) => firstString(call.metadata.get(name)));
     let cancelled = false;
@@ -42,6 +43,7 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
     });
     dropWritesOnceEnded(call);
     limitReadAhead(call);
+    compactDataFrames(call);
     // Not a plain `for await` over the call: that destroys it when the client half-closes,
     // before the remaining responses and the status are written.
     const responses = serveRecordEvents(readMessages<SizedRequest>(call), callContext(call.metadata), options, trace);
@@ -89,7 +91,7 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
 }
 
 /** Writes each answer to the call, waiting for the call's buffer to drain (or the client to go). */
-async function pump(responses: AsyncIterable<string[]>, call: ServerDuplexStream<SizedRequest, string[]>, cancelled: () => boolean): Promise<void> {
+async function pump(responses: AsyncIterable<AckList>, call: ServerDuplexStream<SizedRequest, AckList>, cancelled: () => boolean): Promise<void> {
   for await (const ids of responses) {
     if (cancelled()) throw new GatewayError(Code.CANCELLED, 'client cancelled');
     if (!call.write(ids)) await drainOrCancel(call);
@@ -101,7 +103,7 @@ function firstString(values: (string | Buffer)[]): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-async function drainOrCancel(call: ServerDuplexStream<SizedRequest, string[]>): Promise<void> {
+async function drainOrCancel(call: ServerDuplexStream<SizedRequest, AckList>): Promise<void> {
   const ac = new AbortController();
   try {
     await Promise.race([once(call, 'drain', { signal: ac.signal }), once(call, 'cancelled', { signal: ac.signal }).then(() => {

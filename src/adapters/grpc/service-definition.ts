@@ -1,4 +1,5 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
+import type { AckList } from '../../core/wire/ack-list.js';
 import type { SizedRequest } from '../../gateway/record-events-stream.js';
 import type { IncomingUnaryRequest } from '../../gateway/record-event-unary.js';
 import { TelemeteryGatewayService } from '../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
@@ -41,6 +42,6 @@ export const gatewayServiceDefinition = {
     originalName: 'recordEvent',
   },
 } satisfies ServiceDefinition<{
-  RecordEvents: import('@grpc/grpc-js').handleBidiStreamingCall<SizedRequest, string[]>;
+  RecordEvents: import('@grpc/grpc-js').handleBidiStreamingCall<SizedRequest, AckList>;
   RecordEvent: import('@grpc/grpc-js').handleUnaryCall<IncomingUnaryRequest, null>;
 }>;
