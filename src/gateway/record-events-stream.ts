@@ -2,6 +2,7 @@ import { sourceKey } from '../core/identity/source.js';
 import { Code, GatewayError } from '../core/status.js';
 import { advanceSession, INITIAL_SESSION, type CallContext, type IncomingRequest } from '../core/stream-session.js';
 import type { AckList } from '../core/wire/ack-list.js';
+import type { AssemblyGate } from './assembly-gate.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { NOOP_CALL_TRACE, type CallTrace } from './ingest-tracing.js';
 import { recordPayload, type IngestDeps } from './record-payload.js';
@@ -22,6 +23,8 @@ export interface RecordEventsOptions extends IngestDeps {
   admission: StreamAdmission;
   /** Request bytes in flight, gateway-wide; reading pauses while it is spent. */
   memory: MemoryBudget;
+  /** The budget taken for a large request before it is assembled (the transport calls it); see assembly-gate.ts. */
+  assembly?: AssemblyGate;
   /** Aborted when the gateway starts shutting down: open streams stop reading and end UNAVAILABLE. */
   draining?: AbortSignal;
 }
@@ -51,12 +54,6 @@ const HELD_PER_EVENT_BYTES = 96;
  */
 const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 
-/**
- * How long a read permit (see serveRecordEvents) is held at most while the
- * client has not sent its next request: a stream that stops sending must not
- * keep others' large payloads waiting for bytes it may never use.
- */
-const READ_PERMIT_MS = 5_000;
 
 const streamIdle = (ms: number): GatewayError =>
   new GatewayError(Code.DEADLINE_EXCEEDED, `stream idle for more than ${formatMs(ms)}; open a new stream to send more`);
@@ -94,10 +91,12 @@ export async function* serveRecordEvents(
   options: RecordEventsOptions,
   trace: CallTrace = NOOP_CALL_TRACE,
 ): AsyncGenerator<AckList> {
-  const { limits, admission, memory, draining } = options;
+  const { limits, admission, memory, draining, assembly } = options;
   const ticket = admission.admitUnidentified();
   /** The source whose identified slot the stream holds, once it has one. */
   const held: { source?: string } = {};
+  /** Whose bytes the stream's payloads are, for the budget's fairness: the same holder as its assembly reservations. */
+  const budgetHolder = assembly?.holder ?? held;
   /** Payloads read and not yet answered on the wire, in arrival order, each with its share of the memory budget. */
   const answers: { ids: Promise<AckList>; release: () => void; bytes: number }[] = [];
   /** Request bytes of the payloads in `answers`. */
@@ -112,8 +111,6 @@ export async function* serveRecordEvents(
   };
 
   let closed = false;
-  /** Bytes held for the next request before it is read; given back when it arrives (or after READ_PERMIT_MS). */
-  let readPermit: (() => void) | undefined;
   const read = async (): Promise<void> => {
     let state = INITIAL_SESSION;
     // Until the metadata arrives the stream holds a slot of the small unidentified budget.
@@ -144,9 +141,8 @@ export async function* serveRecordEvents(
         }
         if (next.action.kind !== 'record' || state.phase !== 'open') continue;
 
-        readPermit?.();
-        const weight = bytes + next.action.events.length * HELD_PER_EVENT_BYTES;
-        const release = await memory.acquire(weight, held);
+        assembly?.requestArrived();
+        const release = await memory.acquire(bytes + next.action.events.length * HELD_PER_EVENT_BYTES, budgetHolder);
         if (closed) {
           release();
           return;
@@ -160,16 +156,9 @@ export async function* serveRecordEvents(
           await new Promise<void>((resolve) => (unanswered = resolve));
         }
         if (closed) return;
-        // The next request is likely the size of this one. grpc-js assembles it as soon as it is
-        // asked for, before its bytes can be counted: after a large payload, ask once one of this
-        // weight would fit the budget, holding that much meanwhile, so a flood of large payloads
-        // is not assembled on every stream at once while the budget is spent. Small payloads
-        // (the usual) are cheap to assemble and read on at once.
-        if (weight > memory.capacityBytes / 16) readPermit = await takeReadPermit(memory, weight, held);
-        if (closed) return;
       }
     } finally {
-      readPermit?.();
+      assembly?.close();
       clearTimeout(identifyTimer);
       ticket.evicted.removeEventListener('abort', onEvicted);
     }
@@ -219,16 +208,6 @@ export async function* serveRecordEvents(
     if (held.source !== undefined) admission.releaseIdentified(held.source);
     else admission.releaseUnidentified(ticket);
   }
-}
-
-/** Holds `bytes` of the budget until the returned function is called, or READ_PERMIT_MS at most. */
-async function takeReadPermit(memory: MemoryBudget, bytes: number, holder: object): Promise<() => void> {
-  const release = await memory.acquire(bytes, holder);
-  const timer = setTimeout(release, READ_PERMIT_MS);
-  return () => {
-    clearTimeout(timer);
-    release();
-  };
 }
 
 /**

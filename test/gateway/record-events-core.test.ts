@@ -224,31 +224,6 @@ describe('RecordEvents handler (no socket)', () => {
     assert.equal(memory.inUseBytes, 0);
   });
 
-  it('after a large payload, asks the client for its next request only once one that size would fit the budget', async () => {
-    const store = gatedStore();
-    const memory = createMemoryBudget(1644); // one payload of 1000 bytes (+96 for its event) fits, not two
-    const client = clientStream();
-    let pulled = 0;
-    const counted = (async function* () {
-      for await (const request of client.requests) {
-        pulled++;
-        yield request;
-      }
-    })();
-    const result = drain(serveRecordEvents(counted, call, options(store, { memory })));
-    client.send(metadata());
-    client.send(events(1).request);
-    client.send(events(1).request);
-    client.end();
-    await pollUntil('store.started === 1', () => (store.started === 1) || undefined, 5000);
-    await settle();
-    assert.equal(pulled, 2, 'the metadata and the first payload; the second waits at the client (HTTP/2 flow control)');
-    store.releaseAll();
-    assert.equal((await result).answers.length, 2);
-    assert.equal(pulled, 3);
-    assert.equal(memory.inUseBytes, 0);
-  });
-
   it('shares one memory budget across streams: reading pauses while it is spent', async () => {
     const store = gatedStore();
     const memory = createMemoryBudget(2500); // two payloads of 1000 bytes fit, a third waits

@@ -6,9 +6,10 @@ import type { CallContext } from '../../core/stream-session.js';
 import type { IncomingUnaryRequest } from '../../gateway/record-event-unary.js';
 import { serveRecordEvent } from '../../gateway/record-event-unary.js';
 import type { AckList } from '../../core/wire/ack-list.js';
+import { createAssemblyGate } from '../../gateway/assembly-gate.js';
 import { serveRecordEvents, type RecordEventsOptions, type SizedRequest } from '../../gateway/record-events-stream.js';
 import { NOOP_INGEST_TRACER, type IngestTracer } from '../../gateway/ingest-tracing.js';
-import { compactDataFrames, dropWritesOnceEnded, limitReadAhead } from './grpc-internals.js';
+import { dropWritesOnceEnded, limitReadAhead, watchRequestAssembly } from './grpc-internals.js';
 import type { Logger } from '../../logger.js';
 import { readMessages } from './read-messages.js';
 import { statusCodeOf, toServiceError } from './status.js';
@@ -43,10 +44,11 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
     });
     dropWritesOnceEnded(call);
     limitReadAhead(call);
-    compactDataFrames(call);
+    const assembly = createAssemblyGate(options.memory);
+    watchRequestAssembly(call, assembly.requestStarting);
     // Not a plain `for await` over the call: that destroys it when the client half-closes,
     // before the remaining responses and the status are written.
-    const responses = serveRecordEvents(readMessages<SizedRequest>(call), callContext(call.metadata), options, trace);
+    const responses = serveRecordEvents(readMessages<SizedRequest>(call), callContext(call.metadata), { ...options, assembly }, trace);
     pump(responses, call, () => cancelled).then(
       () => {
         observer.streamEnded('RecordEvents', Code.OK);

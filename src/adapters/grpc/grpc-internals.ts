@@ -56,26 +56,51 @@ export function limitReadAhead(call: AnyCall, messages = 0): boolean {
 }
 
 /**
- * Node hands each HTTP/2 DATA frame over as a view into the buffer of the whole
- * socket read (64 KiB, shared with other streams' frames), and grpc-js keeps
- * those views until a request is complete. A request assembled over many reads
- * so holds two to three times its size (measured with 15 MB requests on eight
- * streams). Copying a frame that is a small part of its buffer makes what a
- * request in assembly holds its own size; frames that fill their buffer are
- * passed as they are. Returns false when the call's layout was not recognised.
+ * Watches a call's requests being assembled, for the memory budget:
+ *
+ * - Node hands each HTTP/2 DATA frame over as a view into the buffer of the
+ *   whole socket read (64 KiB, shared with other streams' frames), and grpc-js
+ *   keeps those views until a request is complete: a request assembled over
+ *   many reads held two to three times its size (15 MB requests on eight
+ *   streams). A frame that is a small part of its buffer is copied, so a
+ *   request in assembly holds its own size.
+ * - grpc-js learns a request's size from its 5-byte prefix and then reads it
+ *   whole, outside any budget. `beforeRequest(size)` is called when a request
+ *   starts arriving; when it returns a promise, the HTTP/2 stream is paused
+ *   (flow control holds the client) until it settles.
+ *
+ * Returns false when the call's layout was not recognised (nothing watched).
  */
-export function compactDataFrames(call: AnyCall): boolean {
-  type Layer = { handleDataFrame?: (data: Buffer) => void; decoder?: unknown; nextCall?: Layer };
+export function watchRequestAssembly(call: AnyCall, beforeRequest: (size: number) => Promise<void> | undefined): boolean {
+  type Decoder = { readState?: unknown; readPartialMessage?: unknown; readMessageSize?: unknown };
+  type Stream = { pause?: () => void; resume?: () => void; destroyed?: boolean };
+  type Layer = { handleDataFrame?: (data: Buffer) => void; decoder?: Decoder; stream?: Stream; nextCall?: Layer };
   let layer = (call as unknown as { call?: Layer }).call;
   for (let depth = 0; layer !== undefined && depth < 8; depth++, layer = layer.nextCall) {
-    if (typeof layer.handleDataFrame === 'function' && layer.decoder !== undefined) {
-      const handle = layer.handleDataFrame.bind(layer);
-      layer.handleDataFrame = (data) => handle(data.buffer.byteLength >= 2 * data.length ? Buffer.from(data) : data);
-      return true;
-    }
+    const { decoder, stream } = layer;
+    if (typeof layer.handleDataFrame !== 'function' || typeof decoder !== 'object' || typeof stream?.pause !== 'function' || typeof stream.resume !== 'function') continue;
+    if (!('readPartialMessage' in decoder) || typeof decoder.readMessageSize !== 'number') return false;
+    const handle = layer.handleDataFrame.bind(layer);
+    /** The parts array of the request being assembled: grpc-js starts a new one per request. */
+    let current: unknown;
+    layer.handleDataFrame = (data) => {
+      handle(data.buffer.byteLength >= 2 * data.length ? Buffer.from(data) : data);
+      if (decoder.readState !== READING_MESSAGE || decoder.readPartialMessage === current) return;
+      current = decoder.readPartialMessage;
+      const ready = beforeRequest(decoder.readMessageSize as number);
+      if (ready === undefined) return;
+      stream.pause!();
+      void ready.then(() => {
+        if (stream.destroyed !== true) stream.resume!();
+      });
+    };
+    return true;
   }
   return false;
 }
+
+/** grpc-js StreamDecoder's state while it collects a request's bytes (ReadState.READING_MESSAGE). */
+const READING_MESSAGE = 2;
 
 /**
  * The HTTP/2 server options grpc-js keeps for the servers it creates
