@@ -54,7 +54,6 @@ const HELD_PER_EVENT_BYTES = 96;
  */
 const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 
-
 const streamIdle = (ms: number): GatewayError =>
   new GatewayError(Code.DEADLINE_EXCEEDED, `stream idle for more than ${formatMs(ms)}; open a new stream to send more`);
 const notIdentified = (ms: number): GatewayError =>

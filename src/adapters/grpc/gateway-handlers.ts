@@ -94,9 +94,9 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
 
 /** Writes each answer to the call, waiting for the call's buffer to drain (or the client to go). */
 async function pump(responses: AsyncIterable<AckList>, call: ServerDuplexStream<SizedRequest, AckList>, cancelled: () => boolean): Promise<void> {
-  for await (const ids of responses) {
+  for await (const answer of responses) {
     if (cancelled()) throw new GatewayError(Code.CANCELLED, 'client cancelled');
-    if (!call.write(ids)) await drainOrCancel(call);
+    if (!call.write(answer)) await drainOrCancel(call);
   }
 }
 
