@@ -1,4 +1,4 @@
-import { varintSize, writeVarint } from './wire-cursor.js';
+import { readLength, varintSize, writeVarint } from './wire-cursor.js';
 
 /** RecordEventsResponse.succeeded_events: field 1, length-delimited (PROTOCOL.md). */
 const SUCCEEDED_EVENTS_TAG = 0x0a;
@@ -55,18 +55,12 @@ export class AckList {
   /** The ids as strings (tests, diagnostics; not the hot path). */
   ids(): string[] {
     const ids: string[] = [];
-    const buffer = this.#buffer;
-    let pos = 0;
-    while (pos < this.#length) {
-      pos++; // the tag
-      let length = 0;
-      for (let shift = 0; ; shift += 7) {
-        const byte = buffer[pos++]!;
-        length += (byte & 0x7f) * 2 ** shift;
-        if (byte < 0x80) break;
-      }
-      ids.push(buffer.toString('utf8', pos, pos + length));
-      pos += length;
+    const cursor = { buf: this.#buffer, pos: 0 };
+    while (cursor.pos < this.#length) {
+      cursor.pos++; // the tag
+      const end = readLength(cursor, this.#length);
+      ids.push(this.#buffer.toString('utf8', cursor.pos, end));
+      cursor.pos = end;
     }
     return ids;
   }
