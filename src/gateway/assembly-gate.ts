@@ -7,17 +7,33 @@ import type { MemoryBudget } from './memory-budget.js';
  * is assembled on every stream at once, outside the budget, and only then
  * waits for it. Small requests (a sixteenth of the budget or less: the usual)
  * are not held up.
+ *
+ * Once the request has arrived its reservation becomes the payload's share at
+ * once: were it given back first, every stream could assemble its next large
+ * request while this one waits in line, all of them outside the budget.
  */
 export interface AssemblyGate {
   /** Whose bytes these are, for the budget's fairness (the stream's payloads use the same holder). */
   readonly holder: object;
   /** A request of `bytes` starts arriving: resolves once they are reserved; undefined when it may be read at once. */
   requestStarting(bytes: number): Promise<void> | undefined;
-  /** The request has arrived whole: its reservation is given back (its payload takes its own share next). */
-  requestArrived(): void;
+  /**
+   * The request has arrived whole and its payload holds `shareBytes`: swaps the
+   * reservation for that share without waiting and returns the function that
+   * gives it back; undefined when nothing was reserved (the payload waits for
+   * its share like any other).
+   */
+  requestArrived(shareBytes: number): (() => void) | undefined;
   /** The stream has ended: gives back anything reserved, now or when a pending reservation comes through. */
   close(): void;
 }
+
+/**
+ * What a large request is expected to hold once it is a payload, per byte on
+ * the wire: its bytes, the events the privacy policy rewrites, and their ids
+ * in the answer. The exact share replaces the estimate when the request arrives.
+ */
+const SHARE_PER_REQUEST_BYTE = 2;
 
 export function createAssemblyGate(memory: MemoryBudget): AssemblyGate {
   const holder = {};
@@ -30,14 +46,19 @@ export function createAssemblyGate(memory: MemoryBudget): AssemblyGate {
   return {
     holder,
     requestStarting(bytes) {
-      giveBack(); // a request that never arrived whole (cannot happen in order; kept safe)
+      giveBack(); // a request that never became a payload (metadata, or refused): its bytes are gone
       if (closed || bytes <= memory.capacityBytes / 16) return undefined;
-      return memory.acquire(bytes, holder).then((release) => {
+      return memory.acquire(bytes * SHARE_PER_REQUEST_BYTE, holder).then((release) => {
         if (closed) release();
         else reserved = release;
       });
     },
-    requestArrived: giveBack,
+    requestArrived(shareBytes) {
+      if (reserved === undefined) return undefined;
+      const share = memory.takeNow(shareBytes, holder);
+      giveBack();
+      return share;
+    },
     close() {
       closed = true;
       giveBack();

@@ -17,6 +17,12 @@ export interface MemoryBudget {
    * `holder` says whose bytes they are (one stream); fairness is between holders.
    */
   acquire(bytes: number, holder?: object): Promise<() => void>;
+  /**
+   * Counts `bytes` at once, even past the capacity: for bytes that already
+   * exist (a request assembled under a reservation, replaced by its payload's
+   * exact share). Nothing else is granted until the budget is back under.
+   */
+  takeNow(bytes: number, holder?: object): () => void;
   readonly inUseBytes: number;
   readonly capacityBytes: number;
 }
@@ -74,6 +80,7 @@ export function createMemoryBudget(capacityBytes: number): MemoryBudget {
       if (waiting.length === 0 && fits(bytes)) return Promise.resolve(take(bytes, holder));
       return new Promise((resolve) => waiting.push({ bytes, holder, order: arrivals++, grant: () => resolve(take(bytes, holder)) }));
     },
+    takeNow: take,
     get inUseBytes() {
       return inUse;
     },

@@ -140,13 +140,18 @@ export async function* serveRecordEvents(
         }
         if (next.action.kind !== 'record' || state.phase !== 'open') continue;
 
-        assembly?.requestArrived();
-        const release = await memory.acquire(bytes + next.action.events.length * HELD_PER_EVENT_BYTES, budgetHolder);
+        const share = bytes + next.action.events.length * HELD_PER_EVENT_BYTES;
+        const releaseShare = assembly?.requestArrived(share) ?? (await memory.acquire(share, budgetHolder));
+        const { events } = next.action;
+        const release = (): void => {
+          events.release();
+          releaseShare();
+        };
         if (closed) {
           release();
           return;
         }
-        const ids = recordPayload(options, state.origin, next.action.events, trace);
+        const ids = recordPayload(options, state.origin, events, trace);
         ids.catch(() => {}); // yielded (and so awaited) below; this only marks it handled
         answers.push({ ids, release, bytes });
         unansweredBytes += bytes;

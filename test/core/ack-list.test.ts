@@ -27,3 +27,11 @@ it('ack list: trim gives back a buffer sized for far more ids than were added', 
   assert.ok(trimmed.buffer.byteLength <= 8192, `kept ${trimmed.buffer.byteLength} bytes for 5 (at most a pool slab, not 3.8 MB)`);
   assert.deepEqual(list.ids(), ['one']);
 });
+
+it('ack list: release lets go of the bytes once the transport has copied them', () => {
+  const list = AckList.of(['a', 'b']);
+  assert.equal(list.bytes.length, 6);
+  list.release();
+  assert.equal(list.bytes.length, 0);
+  assert.deepEqual(list.ids(), []);
+});

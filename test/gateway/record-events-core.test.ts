@@ -224,6 +224,24 @@ describe('RecordEvents handler (no socket)', () => {
     assert.equal(memory.inUseBytes, 0);
   });
 
+  it("lets go of a payload's request bytes when its answer is written, as its budget share goes", async () => {
+    const memory = createMemoryBudget(1 << 20);
+    const client = clientStream();
+    const responses = serveRecordEvents(client.requests, call, options(createMemoryStore(), { memory }));
+    client.send(metadata());
+    const payload = events(2);
+    let released = 0;
+    const list = payload.request.request.payload === 'events' ? payload.request.request.events : assert.fail();
+    client.send({ ...payload.request, request: { payload: 'events', events: { ...list, release: () => released++ } } });
+    assert.deepEqual((await responses.next()).value?.ids(), payload.ids);
+    assert.equal(released, 0, 'still held while the adapter writes the answer');
+    const ended = responses.next(); // the adapter asks for more: the answer is written
+    await pollUntil('events released', () => (released === 1 && memory.inUseBytes === 0) || undefined, 5000);
+    client.end();
+    assert.equal((await ended).done, true);
+    assert.equal(released, 1, 'released once');
+  });
+
   it('shares one memory budget across streams: reading pauses while it is spent', async () => {
     const store = gatedStore();
     const memory = createMemoryBudget(2500); // two payloads of 1000 bytes fit, a third waits

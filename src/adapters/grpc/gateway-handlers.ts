@@ -92,11 +92,15 @@ export function createGatewayHandlers(options: GatewayHandlerOptions): UntypedSe
   return { RecordEvents: recordEvents, RecordEvent: recordEvent } as UntypedServiceImplementation;
 }
 
-/** Writes each answer to the call, waiting for the call's buffer to drain (or the client to go). */
+/**
+ * Writes each answer to the call, waiting for the call's buffer to drain (or
+ * the client to go). Once grpc-js has serialized an answer (its write callback)
+ * it holds a framed copy: the answer's own bytes are released.
+ */
 async function pump(responses: AsyncIterable<AckList>, call: ServerDuplexStream<SizedRequest, AckList>, cancelled: () => boolean): Promise<void> {
   for await (const answer of responses) {
     if (cancelled()) throw new GatewayError(Code.CANCELLED, 'client cancelled');
-    if (!call.write(answer)) await drainOrCancel(call);
+    if (!call.write(answer, () => answer.release())) await drainOrCancel(call);
   }
 }
 

@@ -2,6 +2,7 @@ import { readLength, varintSize, writeVarint } from './wire-cursor.js';
 
 /** RecordEventsResponse.succeeded_events: field 1, length-delimited (PROTOCOL.md). */
 const SUCCEEDED_EVENTS_TAG = 0x0a;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The ids a payload's answer acknowledges, kept as the bytes of the
@@ -50,6 +51,17 @@ export class AckList {
       this.#buffer = Buffer.from(this.bytes);
     }
     return this;
+  }
+
+  /**
+   * Drops the bytes once the transport has copied them out. A written answer can
+   * stay reachable after it is done with (a suspended async function keeps its
+   * last values until it resumes), and at ~8 MB for a large payload, a few per
+   * stream would be more than the memory budget allows for.
+   */
+  release(): void {
+    this.#buffer = EMPTY;
+    this.#length = 0;
   }
 
   /** The ids as strings (tests, diagnostics; not the hot path). */
