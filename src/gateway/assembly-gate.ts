@@ -15,6 +15,8 @@ import type { MemoryBudget } from './memory-budget.js';
 export interface AssemblyGate {
   /** Whose bytes these are, for the budget's fairness (the stream's payloads use the same holder). */
   readonly holder: object;
+  /** A request's reservation is pending: the gateway, not the client, holds it back. */
+  readonly waiting: boolean;
   /** A request of `bytes` starts arriving: resolves once they are reserved; undefined when it may be read at once. */
   requestStarting(bytes: number): Promise<void> | undefined;
   /**
@@ -39,16 +41,22 @@ export function createAssemblyGate(memory: MemoryBudget): AssemblyGate {
   const holder = {};
   let reserved: (() => void) | undefined;
   let closed = false;
+  let waiting = false;
   const giveBack = (): void => {
     reserved?.();
     reserved = undefined;
   };
   return {
     holder,
+    get waiting() {
+      return waiting;
+    },
     requestStarting(bytes) {
       giveBack(); // a request that never became a payload (metadata, or refused): its bytes are gone
       if (closed || bytes <= memory.capacityBytes / 16) return undefined;
+      waiting = true;
       return memory.acquire(bytes * SHARE_PER_REQUEST_BYTE, holder).then((release) => {
+        waiting = false;
         if (closed) release();
         else reserved = release;
       });

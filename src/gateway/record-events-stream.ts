@@ -125,7 +125,8 @@ export async function* serveRecordEvents(
     let identifying = true;
     const deadline = { signal: identifyDeadline.signal, error: () => whyEnded, applies: () => identifying };
     try {
-      for await (const { request, bytes } of readUntil(requests, draining, limits.idleTimeoutMs, deadline)) {
+      const idle = { ms: limits.idleTimeoutMs, excused: () => assembly?.waiting === true };
+      for await (const { request, bytes } of readUntil(requests, draining, idle, deadline)) {
         const next = advanceSession(state, request, call);
         state = next.state;
         if (next.action.kind === 'identified' && state.phase === 'open') {
@@ -216,14 +217,16 @@ export async function* serveRecordEvents(
 
 /**
  * Yields from `source` until `draining` aborts (ending quietly), until no
- * request arrives within `idleTimeoutMs`, or until `deadline` aborts (both
+ * request arrives within `idle.ms`, or until `deadline` aborts (both
  * throwing), without waiting for a pending read to finish. One timer per
- * stream, re-armed per request.
+ * stream, re-armed per request, and re-armed instead of firing while
+ * `idle.excused()`: the gateway itself holds the next request back (waiting
+ * for the memory budget), so the client is not idle.
  */
 async function* readUntil<T>(
   source: AsyncIterable<T>,
   draining: AbortSignal | undefined,
-  idleTimeoutMs: number,
+  idle: { ms: number; excused: () => boolean },
   deadline: { signal: AbortSignal; error: () => GatewayError; applies: () => boolean },
 ): AsyncGenerator<T> {
   if (draining?.aborted) return;
@@ -240,7 +243,10 @@ async function* readUntil<T>(
     for (;;) {
       if (deadline.signal.aborted && deadline.applies()) throw deadline.error();
       const interrupted = new Promise<IteratorResult<T> | GatewayError>((resolve) => (interrupt = resolve));
-      if (idleTimeoutMs > 0) timer = setTimeout(() => interrupt(streamIdle(idleTimeoutMs)), idleTimeoutMs);
+      const armIdle = (): void => {
+        timer = setTimeout(() => (idle.excused() ? armIdle() : interrupt(streamIdle(idle.ms))), idle.ms);
+      };
+      if (idle.ms > 0) armIdle();
       const next = await Promise.race([iterator.next(), interrupted]);
       clearTimeout(timer);
       if (next instanceof GatewayError) throw next;

@@ -242,6 +242,27 @@ describe('RecordEvents handler (no socket)', () => {
     assert.equal(released, 1, 'released once');
   });
 
+  it('a stream whose next request the gateway holds back (waiting for the memory budget) is not idle; once let go, the idle timeout counts again', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const client = clientStream();
+    const assembly = { holder: {}, waiting: false, requestStarting: () => undefined, requestArrived: () => undefined, close: () => {} };
+    let outcome: string | undefined;
+    const result = drain(serveRecordEvents(client.requests, call, options(createMemoryStore(), { assembly, limits: { maxInFlightPayloads: 8, idleTimeoutMs: 1000, identifyTimeoutMs: 0 } })));
+    void result.then((r) => (outcome = r.error?.message ?? 'ended'));
+    client.send(metadata());
+    await settle();
+    assembly.waiting = true; // a large request's length prefix came; its bytes wait for the budget
+    for (let i = 0; i < 10; i++) {
+      t.mock.timers.tick(1000);
+      await settle();
+    }
+    assert.equal(outcome, undefined, 'ended as idle while the gateway held its request');
+    assembly.waiting = false;
+    t.mock.timers.tick(1000);
+    await settle();
+    assert.match(outcome ?? '', /stream idle for more than 1000 ms/);
+  });
+
   it('shares one memory budget across streams: reading pauses while it is spent', async () => {
     const store = gatedStore();
     const memory = createMemoryBudget(2500); // two payloads of 1000 bytes fit, a third waits
