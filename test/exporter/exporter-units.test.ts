@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import fc from 'fast-check';
 import { encodeEventsRequest } from '../../src/adapters/grpc/codec.js';
 import { parseDurationMs } from '../../src/config/duration.js';
 import { parseGatewayUrl } from '../../src/config/exporter-config.js';
@@ -8,8 +10,23 @@ import { ExportError, exportErrorCode } from '../../src/exporter/export-error.js
 import { buildEvent, RecordError } from '../../src/exporter/build-event.js';
 import { exportsFeature, parseExportMode } from '../../src/exporter/export-mode.js';
 import { chunkPayloads, MAX_PAYLOAD_BYTES } from '../../src/exporter/payload-chunks.js';
+import { EventSchema, RecordEventsRequestSchema } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 
 const event = (size: number) => ({ bytes: new Uint8Array(size) });
+
+describe('events request framing', () => {
+  it('is byte for byte what protobuf-es encodes for the same events, at every length-prefix size', () => {
+    const event = fc.record({ id: fc.string(), feature: fc.string(), action: fc.string({ maxLength: 300 }) }).map((e) => toBinary(EventSchema, create(EventSchema, e)));
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 40 }), fc.nat({ max: 20_000 }), (events, padding) => {
+        if (padding > 0) events.push(toBinary(EventSchema, create(EventSchema, { id: 'x'.repeat(padding) }))); // 2- and 3-byte lengths
+        const expected = toBinary(RecordEventsRequestSchema, create(RecordEventsRequestSchema, { payload: { case: 'events', value: { events: events.map((b) => fromBinary(EventSchema, b)) } } }));
+        assert.deepEqual(new Uint8Array(encodeEventsRequest(events)), expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
 
 describe('payload chunking', () => {
   it('packs events in order into requests of at most 1 MiB as encoded', () => {
