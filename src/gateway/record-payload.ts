@@ -29,11 +29,11 @@ export async function recordPayload(
   events: EventList,
   call: CallTrace = NOOP_CALL_TRACE,
 ): Promise<AckList> {
-  const succeeded = new AckList(events.length);
-  if (events.length === 0) return succeeded;
+  if (events.length === 0) return new AckList();
+  const admitted = deps.rateLimiter?.admit(origin, events.length) ?? events.length;
+  const succeeded = new AckList(admitted); // sized for what the limiter let through, not for the whole payload
   const trace = call.startPayload(events.length);
   try {
-    const admitted = deps.rateLimiter?.admit(origin, events.length) ?? events.length;
     if (admitted < events.length) {
       // Over the source's limit: not written, not acknowledged; the exporter re-sends them later.
       deps.observer.rateLimited(origin, events.length - admitted);
