@@ -3,6 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { create, equals, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { StructSchema, ValueSchema } from '@bufbuild/protobuf/wkt';
 import fc from 'fast-check';
 import { indexAllowlist, parseAllowlistEntry } from '../../src/core/privacy/allowlist.js';
 import { prepareDecoded, prepareEvent, type PipelineOptions, type PreparedEvent } from '../../src/core/pipeline.js';
@@ -109,6 +111,31 @@ describe('fast path vs protobuf-es decoding (differential)', () => {
       if (i % 7 === 0) event.parameters!.legacyMetadata = { legacy: BigInt(i) };
       const bytes = toBinary(EventSchema, event);
       assert.equal(disagreement(bytes), undefined, `sample ${i}`);
+    }
+  });
+
+  it('agree on private metadata whose wire bytes repeat map keys (few keys, and more than are compared as bytes)', () => {
+    const parametersNumber = EventSchema.field.parameters!.number;
+    const privateMetadataNumber = EventSchema.field.parameters!.message!.field.privateMetadata!.number;
+    const base = toBinary(EventSchema, create(EventSchema, { id: 'e', feature: 'f', action: 'a', timestamp: { seconds: 1_700_000_000n } }));
+    /** One Struct whose map entries repeat keys on the wire: a decoder keeps the last entry per key. */
+    const withKeys = (keys: string[]): Uint8Array => {
+      const struct = Buffer.concat(keys.map((key, i) => toBinary(StructSchema, create(StructSchema, { fields: { [key]: create(ValueSchema, { kind: { case: 'numberValue', value: i } }) } }))));
+      const parameters = new BinaryWriter().tag(privateMetadataNumber, WireType.LengthDelimited).bytes(struct).finish();
+      return Buffer.concat([base, new BinaryWriter().tag(parametersNumber, WireType.LengthDelimited).bytes(parameters).finish()]);
+    };
+    const cases = [
+      ['a', 'a'],
+      ['a', 'b', 'a', 'ab', 'b'],
+      ['', 'x', ''],
+      Array.from({ length: 40 }, (_, i) => `k${i % 23}`),
+      Array.from({ length: 70 }, (_, i) => `key-${(i * 7) % 50}`),
+    ];
+    for (const keys of cases) {
+      const bytes = withKeys(keys);
+      const removed = prepareEvent(bytes, origin, OPTIONS[0]!).removed;
+      assert.equal(removed.privateKeysRemoved, new Set(keys).size, `distinct keys of ${keys.join(',')}`);
+      assert.equal(disagreement(bytes), undefined, keys.join(','));
     }
   });
 

@@ -213,9 +213,9 @@ function scanParameters(c: WireCursor, end: number, result: ScannedEvent): void 
 /** Walks the Struct, counting its distinct top-level keys and noting non-finite numbers. */
 function scanPrivateMetadata(c: WireCursor, end: number, result: ScannedEvent): void {
   const buf = c.buf;
-  let keys: Set<string> | undefined;
-  let firstKey: string | undefined;
   let count = 0;
+  let distinct = 0;
+  let keys: Set<string> | undefined;
   nonFinite = false;
   while (c.pos < end) {
     const tag = readVarint32(c, end);
@@ -223,32 +223,60 @@ function scanPrivateMetadata(c: WireCursor, end: number, result: ScannedEvent): 
     const entryEnd = readLength(c, end);
     const entryStart = c.pos;
     walkMessage(c, STRUCT.fields[1]!.type!, entryEnd, 2);
-    // The key's raw bytes name it exactly (map merges keep the last entry per key).
-    const key = entryKey(buf, entryStart, entryEnd);
-    if (count === 0) firstKey = key;
-    else if (key !== firstKey || keys !== undefined) {
-      keys ??= new Set([firstKey!]);
-      keys.add(key);
+    // The key's raw bytes name it exactly (map merges keep the last entry per key). The usual
+    // event has a few keys: they are compared as bytes, with no string made per key.
+    findEntryKey(buf, entryStart, entryEnd);
+    if (keys !== undefined) keys.add(latin1.decode(buf.subarray(keyStart, keyEnd)));
+    else if (count < BYTE_COMPARED_KEYS) {
+      if (!seenBefore(buf, count)) distinct++;
+      keyStarts[count] = keyStart;
+      keyEnds[count] = keyEnd;
+    } else {
+      keys = new Set(Array.from({ length: count }, (_, i) => latin1.decode(buf.subarray(keyStarts[i], keyEnds[i]))));
+      keys.add(latin1.decode(buf.subarray(keyStart, keyEnd)));
     }
     count++;
     c.pos = entryEnd;
   }
-  result.privateKeyCount = count === 0 ? 0 : keys === undefined ? 1 : keys.size;
+  result.privateKeyCount = keys?.size ?? distinct;
   result.privateNonFinite = nonFinite;
 }
 
-/** The key of a map entry already validated by walkMessage, as a latin1 string of its bytes. */
-function entryKey(buf: Uint8Array, start: number, end: number): string {
+/** Keys compared byte for byte before a Set of strings takes over. */
+const BYTE_COMPARED_KEYS = 32;
+/** Where the keys seen so far in the Struct being scanned lie (scratch, reused). */
+const keyStarts = new Uint32Array(BYTE_COMPARED_KEYS);
+const keyEnds = new Uint32Array(BYTE_COMPARED_KEYS);
+/** Set by findEntryKey: the key's bytes are [keyStart, keyEnd). */
+let keyStart = 0;
+let keyEnd = 0;
+
+/** Whether the key at [keyStart, keyEnd) equals one of the first `count` keys. */
+function seenBefore(buf: Uint8Array, count: number): boolean {
+  const length = keyEnd - keyStart;
+  for (let k = 0; k < count; k++) {
+    const from = keyStarts[k]!;
+    if (keyEnds[k]! - from !== length) continue;
+    let i = 0;
+    while (i < length && buf[from + i] === buf[keyStart + i]) i++;
+    if (i === length) return true;
+  }
+  return false;
+}
+
+/** Finds the key of a map entry already validated by walkMessage (an absent key is the empty one). */
+function findEntryKey(buf: Uint8Array, start: number, end: number): void {
   const c: WireCursor = { buf, pos: start };
+  keyStart = keyEnd = start;
   while (c.pos < end) {
     const tag = readVarint32(c, end);
     if (tag === ((1 << 3) | WireType.LengthDelimited)) {
-      const keyEnd = readLength(c, end);
-      return latin1.decode(buf.subarray(c.pos, keyEnd));
+      keyEnd = readLength(c, end);
+      keyStart = c.pos;
+      return;
     }
     if (!skipValue(c, tag & 7, end)) throw OUTSIDE;
   }
-  return '';
 }
 
 /** Set by STRUCT_NUMBER fields while a private_metadata Struct is walked. */
