@@ -19,9 +19,14 @@ export interface EventList {
 
 const NO_SPANS = new Uint32Array(0);
 
-/** Events at [spans[2i], spans[2i+1]) of `bytes`. */
+/**
+ * Events at [spans[2i], spans[2i+1]) of `bytes`. Views are cut from a plain
+ * Uint8Array over the request's bytes: a Buffer's subarray runs Buffer's
+ * constructor for every view, and each event is viewed several times on its
+ * way to the store.
+ */
 export function eventListOf(bytes: Uint8Array, spans: Uint32Array): EventList {
-  let held = { bytes, spans };
+  let held = { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), spans };
   return {
     length: spans.length / 2,
     at: (i) => held.bytes.subarray(held.spans[2 * i]!, held.spans[2 * i + 1]!),
