@@ -36,11 +36,16 @@ const GENERATION_SIZE = 1 << 16;
  * finishes before the next generation fills.
  */
 const MERGE_SLICE = 8192;
+/** Keys per multi-row INSERT while merging (3 parameters each, far below SQLite's 32,766). */
+const KEYS_PER_INSERT = 128;
 
 export function createEventKeys(db: Database): EventKeys {
   const rowById = db.prepare('SELECT event_id AS id, event_ms AS eventMs FROM events WHERE seq = ?');
   const coldCandidates = db.prepare('SELECT seq FROM event_keys WHERE event_ms = ? AND id_hash = ?').pluck();
   const insertKey = db.prepare('INSERT OR IGNORE INTO event_keys (event_ms, id_hash, seq) VALUES (?, ?, ?)');
+  // Keys are tiny rows: a statement per key cost more than the B-tree insert itself.
+  const insertKeys = db.prepare(`INSERT OR IGNORE INTO event_keys (event_ms, id_hash, seq) VALUES ${Array(KEYS_PER_INSERT).fill('(?, ?, ?)').join(', ')}`);
+  const keysArgs = new Array<number>(3 * KEYS_PER_INSERT);
   const setThrough = db.prepare(`INSERT INTO store_meta (key, value) VALUES ('keys_through_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`);
 
   let active: HashTable;
@@ -73,8 +78,13 @@ export function createEventKeys(db: Database): EventKeys {
       if (active.find(key, (seq) => confirm(seq, eventMs, id))) return true;
       if (frozen?.table.find(key, (seq) => confirm(seq, eventMs, id))) return true;
       if (eventMs > coldMaxEventMs) return false;
+      // Usually no candidate, seldom one: one row read is cheaper than an iterator; all of them only
+      // when the first is another id with the same hash and millisecond.
+      const first = coldCandidates.get(eventMs, hash) as number | undefined;
+      if (first === undefined) return false;
+      if (confirm(first, eventMs, id)) return true;
       for (const seq of coldCandidates.iterate(eventMs, hash) as Iterable<number>) {
-        if (confirm(seq, eventMs, id)) return true;
+        if (seq !== first && confirm(seq, eventMs, id)) return true;
       }
       return false;
     },
@@ -93,11 +103,22 @@ export function createEventKeys(db: Database): EventKeys {
       addedSinceMerge = 0;
       if (frozen === undefined) return;
       const end = Math.min(frozen.sorted.length, frozen.next + slice);
-      for (let i = frozen.next; i < end; i++) {
+      let i = frozen.next;
+      for (; i + KEYS_PER_INSERT <= end; i += KEYS_PER_INSERT) {
+        for (let k = 0; k < KEYS_PER_INSERT; k++) {
+          const row = frozen.sorted[i + k]!;
+          keysArgs[3 * k] = row.eventMs;
+          keysArgs[3 * k + 1] = row.idHash;
+          keysArgs[3 * k + 2] = row.seq;
+        }
+        insertKeys.run(keysArgs);
+      }
+      for (; i < end; i++) {
         const row = frozen.sorted[i]!;
         insertKey.run(row.eventMs, row.idHash, row.seq);
-        if (row.eventMs > coldMaxEventMs) coldMaxEventMs = row.eventMs;
       }
+      // Sorted by event time: the slice's last key is its newest.
+      if (end > frozen.next) coldMaxEventMs = Math.max(coldMaxEventMs, frozen.sorted[end - 1]!.eventMs);
       frozen.next = end;
       if (end === frozen.sorted.length) {
         // Every key of the generation is in event_keys: a restart reads back only later rows.
