@@ -10,47 +10,54 @@ import { readVarint32, varintSize, writeVarint } from './wire-cursor.js';
  * encoding again.
  */
 export function stripPrivateFields(bytes: Uint8Array, scan: ScannedEvent): Uint8Array {
-  const cuts: [number, number][] = [];
-  if (scan.marketingTracking) cuts.push([scan.marketingTracking.start, scan.marketingTracking.end]);
+  const marketing = scan.marketingTracking;
   const parameters = scan.parameters;
-  const removedInside = scan.privateMetadata ? scan.privateMetadata.end - scan.privateMetadata.start : 0;
-  if (cuts.length === 0 && removedInside === 0) return bytes;
-
-  // The parameters' new length prefix: it may take fewer bytes than before.
-  let oldPrefix = 0;
-  let newBodyLength = 0;
-  if (parameters && removedInside > 0) {
-    const cursor = { buf: bytes, pos: parameters.start };
-    readVarint32(cursor, parameters.bodyStart); // the tag
-    const lengthStart = cursor.pos;
-    const oldBodyLength = readVarint32(cursor, parameters.bodyStart);
-    oldPrefix = parameters.bodyStart - lengthStart;
-    newBodyLength = oldBodyLength - removedInside;
+  const privateField = parameters !== undefined ? scan.privateMetadata : undefined;
+  const removedInside = privateField !== undefined ? privateField.end - privateField.start : 0;
+  if (marketing === undefined && removedInside === 0) return bytes;
+  const marketingLength = marketing !== undefined ? marketing.end - marketing.start : 0;
+  if (removedInside === 0) {
+    // Only the marketing field goes: the bytes before it, then the bytes after it.
+    const out = pooledBytes(bytes.length - marketingLength);
+    out.set(bytes.subarray(0, marketing!.start), 0);
+    out.set(bytes.subarray(marketing!.end), marketing!.start);
+    return out;
   }
-  const newPrefix = removedInside > 0 ? varintSize(newBodyLength) : 0;
-  const out = pooledBytes(bytes.length - cuts.reduce((n, [a, b]) => n + b - a, 0) - removedInside - oldPrefix + newPrefix);
 
+  // The parameters' length prefix is rewritten (it may take fewer bytes than before).
+  const cursor = { buf: bytes, pos: parameters!.start };
+  readVarint32(cursor, parameters!.bodyStart); // the tag
+  const lengthStart = cursor.pos;
+  const newBodyLength = readVarint32(cursor, parameters!.bodyStart) - removedInside;
+  const oldPrefix = parameters!.bodyStart - lengthStart;
+  const out = pooledBytes(bytes.length - marketingLength - removedInside - oldPrefix + varintSize(newBodyLength));
+
+  // In byte order: the marketing field (a top-level field, so wholly before or after the
+  // parameters), the parameters' length prefix, the private field inside the parameters.
+  const marketingFirst = marketing !== undefined && marketing.start < parameters!.start;
   let pos = 0;
   let from = 0;
-  const copyUpTo = (to: number): void => {
-    if (to > from) out.set(bytes.subarray(from, to), pos);
-    pos += Math.max(0, to - from);
-  };
-  // Cut points in byte order: the marketing field, and the parameters' length + private field.
-  const edits: { at: number; skipTo: number; write?: () => void }[] = cuts.map(([a, b]) => ({ at: a, skipTo: b }));
-  if (parameters && scan.privateMetadata && removedInside > 0) {
-    const lengthStart = parameters.bodyStart - oldPrefix;
-    edits.push({ at: lengthStart, skipTo: parameters.bodyStart, write: () => (pos = writeVarint(out, pos, newBodyLength)) });
-    edits.push({ at: scan.privateMetadata.start, skipTo: scan.privateMetadata.end });
+  if (marketingFirst) {
+    pos = copy(bytes, from, marketing.start, out, pos);
+    from = marketing.end;
   }
-  edits.sort((x, y) => x.at - y.at);
-  for (const edit of edits) {
-    copyUpTo(edit.at);
-    edit.write?.();
-    from = edit.skipTo;
+  pos = copy(bytes, from, lengthStart, out, pos);
+  pos = writeVarint(out, pos, newBodyLength);
+  pos = copy(bytes, parameters!.bodyStart, privateField!.start, out, pos);
+  from = privateField!.end;
+  if (marketing !== undefined && !marketingFirst) {
+    pos = copy(bytes, from, marketing.start, out, pos);
+    from = marketing.end;
   }
-  copyUpTo(bytes.length);
+  copy(bytes, from, bytes.length, out, pos);
   return out;
+}
+
+/** Copies bytes [from, to) to `out` at `pos`; returns the position after them. */
+function copy(bytes: Uint8Array, from: number, to: number, out: Uint8Array, pos: number): number {
+  if (to <= from) return pos;
+  out.set(bytes.subarray(from, to), pos);
+  return pos + to - from;
 }
 
 /**
