@@ -50,7 +50,8 @@ export function createEventKeys(db: Database): EventKeys {
 
   let active: HashTable;
   let addedSinceMerge = 0;
-  let frozen: { table: HashTable; sorted: KeyRow[]; next: number; throughSeq: number } | undefined;
+  /** The generation being merged, a slice per commit: the next slot to read, and the newest row seen. */
+  let frozen: { table: HashTable; nextSlot: number; throughSeq: number } | undefined;
   /** Newest event time in `event_keys`: younger events need no look there. */
   let coldMaxEventMs: number;
 
@@ -95,32 +96,35 @@ export function createEventKeys(db: Database): EventKeys {
     },
     merge() {
       if (frozen === undefined && active.size >= GENERATION_SIZE) {
-        const sorted = active.rows().sort((a, b) => a.eventMs - b.eventMs || a.idHash - b.idHash || a.seq - b.seq);
-        frozen = { table: active, sorted, next: 0, throughSeq: sorted.reduce((max, r) => Math.max(max, r.seq), 0) };
+        frozen = { table: active, nextSlot: 0, throughSeq: 0 };
         active = new HashTable(tableCapacity(0));
       }
       const slice = Math.max(MERGE_SLICE, 2 * addedSinceMerge);
       addedSinceMerge = 0;
       if (frozen === undefined) return;
-      const end = Math.min(frozen.sorted.length, frozen.next + slice);
-      let i = frozen.next;
-      for (; i + KEYS_PER_INSERT <= end; i += KEYS_PER_INSERT) {
+      // A slice is sorted on its own (a few milliseconds), not the whole generation at once: that
+      // held the writer, and every commit waiting on it, for tens of milliseconds. Its keys still
+      // land near the end of event_keys, in order.
+      const rows: KeyRow[] = [];
+      frozen.nextSlot = frozen.table.collect(frozen.nextSlot, slice, rows);
+      rows.sort(byKey);
+      let i = 0;
+      for (; i + KEYS_PER_INSERT <= rows.length; i += KEYS_PER_INSERT) {
         for (let k = 0; k < KEYS_PER_INSERT; k++) {
-          const row = frozen.sorted[i + k]!;
+          const row = rows[i + k]!;
           keysArgs[3 * k] = row.eventMs;
           keysArgs[3 * k + 1] = row.idHash;
           keysArgs[3 * k + 2] = row.seq;
         }
         insertKeys.run(keysArgs);
       }
-      for (; i < end; i++) {
-        const row = frozen.sorted[i]!;
+      for (; i < rows.length; i++) {
+        const row = rows[i]!;
         insertKey.run(row.eventMs, row.idHash, row.seq);
       }
-      // Sorted by event time: the slice's last key is its newest.
-      if (end > frozen.next) coldMaxEventMs = Math.max(coldMaxEventMs, frozen.sorted[end - 1]!.eventMs);
-      frozen.next = end;
-      if (end === frozen.sorted.length) {
+      for (const row of rows) if (row.seq > frozen.throughSeq) frozen.throughSeq = row.seq;
+      if (rows.length > 0) coldMaxEventMs = Math.max(coldMaxEventMs, rows[rows.length - 1]!.eventMs);
+      if (frozen.nextSlot === frozen.table.slots) {
         // Every key of the generation is in event_keys: a restart reads back only later rows.
         setThrough.run(frozen.throughSeq);
         frozen = undefined;
@@ -142,6 +146,9 @@ interface KeyRow {
   idHash: number;
   seq: number;
 }
+
+/** event_keys order: (event_ms, id_hash, seq). */
+const byKey = (a: KeyRow, b: KeyRow): number => a.eventMs - b.eventMs || a.idHash - b.idHash || a.seq - b.seq;
 
 /**
  * Open addressing over typed arrays (linear probing; equal keys may repeat, a
@@ -182,12 +189,17 @@ class HashTable {
     return false;
   }
 
-  rows(): KeyRow[] {
-    const rows: KeyRow[] = [];
-    for (let slot = 0; slot < this.keys.length; slot++) {
+  get slots(): number {
+    return this.keys.length;
+  }
+
+  /** Appends the keys of the slots from `fromSlot` on to `rows`, up to `max` of them; returns the next slot to read. */
+  collect(fromSlot: number, max: number, rows: KeyRow[]): number {
+    let slot = fromSlot;
+    for (; slot < this.keys.length && rows.length < max; slot++) {
       if (this.keys[slot] !== -1) rows.push({ eventMs: this.times[slot]!, idHash: this.hashes[slot]!, seq: this.seqs[slot]! });
     }
-    return rows;
+    return slot;
   }
 }
 
