@@ -13,6 +13,7 @@ import {
   EventMarketingTrackingSchema,
 } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { decodeRecordEventRequest, decodeRecordEventsRequest, encodeRecordEventsResponse } from '../../src/adapters/grpc/codec.js';
+import { AckList } from '../../src/core/wire/ack-list.js';
 import { eventListToArray } from '../../src/core/wire/event-list.js';
 import { TESTDATA } from '../helpers/paths.js';
 
@@ -98,7 +99,7 @@ describe('hand-assembled bytes (PROTOCOL.md field numbers)', () => {
   it('the hand-written RecordEventsResponse encoder writes what protobuf-es writes', () => {
     for (const ids of [[], [''], ['a'], ['0199e8a4-1b2c-7d3e-8f40-5a6b7c8d9e0f', 'é\u{1F600}', 'x'.repeat(200)]]) {
       const expected = toBinary(RecordEventsResponseSchema, create(RecordEventsResponseSchema, { succeededEvents: ids }));
-      assert.deepEqual(encodeRecordEventsResponse(ids), Buffer.from(expected));
+      assert.deepEqual(encodeRecordEventsResponse(AckList.of(ids)), Buffer.from(expected));
     }
   });
 

@@ -2,7 +2,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { eventListFromArray } from '../../core/wire/event-list.js';
 import { frameRequest } from '../../core/wire/frame-request.js';
-import { AckList } from '../../core/wire/ack-list.js';
+import type { AckList } from '../../core/wire/ack-list.js';
 import { varintSize, writeVarint } from '../../core/wire/wire-cursor.js';
 import type { IncomingRequest } from '../../core/stream-session.js';
 import type { IncomingUnaryRequest } from '../../gateway/record-event-unary.js';
@@ -130,8 +130,8 @@ export function decodeRecordEventRequest(bytes: Buffer): IncomingUnaryRequest {
  * so sending it copies nothing. test/wire/wire-vectors.test.ts holds it to
  * protobuf-es's encoding.
  */
-export function encodeRecordEventsResponse(answer: AckList | readonly string[]): Buffer {
-  return (answer instanceof AckList ? answer : AckList.of(answer)).bytes;
+export function encodeRecordEventsResponse(answer: AckList): Buffer {
+  return answer.bytes;
 }
 
 export const EMPTY_RECORD_EVENT_RESPONSE = asBuffer(toBinary(RecordEventResponseSchema, create(RecordEventResponseSchema)));
