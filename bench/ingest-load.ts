@@ -93,7 +93,9 @@ function peakRssMiB(pid: number): number {
 /** Streams every payload through a `serve` process writing to `storeUrl`; prints one JSON line. */
 export async function overTheNetwork(label: string, storeUrl: string, perStream: Buffer[][], metadata: Buffer): Promise<void> {
   const allowlist = SAMPLE_PRIVACY_ALLOWLIST.flatMap((entry) => ['--privacy-allowlist', entry]);
-  const serve = await startServe(['--listen', '127.0.0.1:0', '--store', storeUrl, '--log-level', 'warn', ...allowlist]);
+  const serve = await startServe(['--listen', '127.0.0.1:0', '--store', storeUrl, '--log-level', 'warn', ...allowlist], {
+    nodeArgs: process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean),
+  });
   try {
     const clients = perStream.map(() => new Client(serve.address, credentials.createInsecure()));
     // Warm-up: one small stream so connection setup and JIT are not measured.

@@ -5,6 +5,7 @@ import {
   type Event,
   type RecordEventsRequestMetadata,
 } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
+import type { AttributeFacts } from './wire/scan-record-attributes.js';
 
 /** Records this large or larger can never fit the bus (BEHAVIOR.md 2.5). */
 export const MAX_RECORD_BYTES = 10_000_000;
@@ -46,21 +47,31 @@ const PRIVATE_METADATA_MARKER = 'recordsPrivateMetadata';
 
 /** The string attributes published with each record (BEHAVIOR.md 2.4). */
 export function recordAttributes(event: Event, publisherSource: string): Record<string, string> {
-  const attributes: Record<string, string> = {
-    'publisher.source': publisherSource,
-    'event.feature': event.feature,
-    'event.action': event.action,
-    'event.hasPrivateMetadata': String(event.parameters?.privateMetadata !== undefined),
-  };
+  const markers = new Map<string, boolean>();
   const metadata = event.parameters?.metadata ?? {};
   for (const key in metadata) {
-    if (
-      key.startsWith(PRIVATE_METADATA_MARKER) &&
-      key.length >= PRIVATE_METADATA_MARKER.length + 2 &&
-      (metadata[key] ?? 0) > 0
-    ) {
-      attributes[`event.${key}`] = 'true';
-    }
+    if (key.startsWith(PRIVATE_METADATA_MARKER)) markers.set(key, (metadata[key] ?? 0) > 0);
+  }
+  return attributesOfFacts(event.feature, event.action, publisherSource, {
+    hasPrivateMetadata: event.parameters?.privateMetadata !== undefined,
+    markers,
+  });
+}
+
+/**
+ * The same attributes from what scanRecordAttributes read off the event's
+ * bytes: `event.recordsPrivateMetadata<Name>` for each such metadata key with
+ * a value above 0 (a bare marker, without a name, does not count).
+ */
+export function attributesOfFacts(feature: string, action: string, publisherSource: string, facts: AttributeFacts): Record<string, string> {
+  const attributes: Record<string, string> = {
+    'publisher.source': publisherSource,
+    'event.feature': feature,
+    'event.action': action,
+    'event.hasPrivateMetadata': String(facts.hasPrivateMetadata),
+  };
+  for (const [key, positive] of facts.markers) {
+    if (positive && key.length >= PRIVATE_METADATA_MARKER.length + 2) attributes[`event.${key}`] = 'true';
   }
   return attributes;
 }

@@ -8,7 +8,9 @@ import { StructSchema, ValueSchema } from '@bufbuild/protobuf/wkt';
 import fc from 'fast-check';
 import { indexAllowlist, parseAllowlistEntry } from '../../src/core/privacy/allowlist.js';
 import { prepareDecoded, prepareEvent, type PipelineOptions, type PreparedEvent } from '../../src/core/pipeline.js';
+import { attributesOfFacts, recordAttributes } from '../../src/core/record.js';
 import type { StreamOrigin } from '../../src/core/store.js';
+import { scanRecordAttributes } from '../../src/core/wire/scan-record-attributes.js';
 import { eventListToArray } from '../../src/core/wire/event-list.js';
 import { frameRequest } from '../../src/core/wire/frame-request.js';
 import { EventSchema, RecordEventsRequestMetadataSchema } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
@@ -66,6 +68,12 @@ function compare(fast: PreparedEvent, reference: PreparedEvent, canonical: boole
     if (!Buffer.from(a.bytes).equals(Buffer.from(b.bytes))) return 'stored bytes differ';
   } else if (!sameMessage(a.bytes, b.bytes)) {
     return 'stored messages differ';
+  }
+  if (a.kind === 'event') {
+    // What the NATS store publishes as headers, read off the stored bytes, against the decoded event.
+    const facts = scanRecordAttributes(a.bytes);
+    const expected = JSON.stringify(recordAttributes(fromBinary(EventSchema, a.bytes), 'p'));
+    if (facts === undefined || JSON.stringify(attributesOfFacts(a.feature, a.action, 'p', facts)) !== expected) return 'record attributes differ';
   }
   return undefined;
 }

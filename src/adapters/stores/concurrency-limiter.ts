@@ -11,12 +11,25 @@ export interface ConcurrencyLimiter {
 
 export function createConcurrencyLimiter(max: number): ConcurrencyLimiter {
   let running = 0;
-  const waiting: Array<() => void> = [];
+  // A queue read from `head`: Array.shift copies the whole array once it is long,
+  // which with thousands of waiters took a seventh of the NATS store's CPU.
+  let waiting: Array<() => void> = [];
+  let head = 0;
   const idleWaiters: Array<() => void> = [];
 
   const release = (): void => {
-    const next = waiting.shift();
-    if (next) return next(); // the slot passes straight to the next task
+    if (head < waiting.length) {
+      const next = waiting[head]!;
+      waiting[head++] = undefined!;
+      if (head === waiting.length) {
+        waiting = [];
+        head = 0;
+      } else if (head >= 1024 && head * 2 >= waiting.length) {
+        waiting = waiting.slice(head);
+        head = 0;
+      }
+      return next(); // the slot passes straight to the next task
+    }
     running--;
     if (running === 0) idleWaiters.splice(0).forEach((wake) => wake());
   };

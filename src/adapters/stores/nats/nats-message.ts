@@ -1,8 +1,9 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { headers as createHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { Source } from '../../../core/identity/source.js';
-import { recordAttributes } from '../../../core/record.js';
-import type { StoreEntry, StreamOrigin } from '../../../core/store.js';
+import { attributesOfFacts, recordAttributes } from '../../../core/record.js';
+import type { EventEntry, StoreEntry, StreamOrigin } from '../../../core/store.js';
+import { scanRecordAttributes } from '../../../core/wire/scan-record-attributes.js';
 import { EventSchema } from '../../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 
 /**
@@ -24,6 +25,9 @@ import { EventSchema } from '../../../gen/telemetrygateway/v1/telemetrygateway_p
  * Attribute values are the deployed ones, except that CR/LF (which a header
  * cannot hold) become spaces.
  */
+/** JetStream's deduplication header. */
+const MSG_ID_HEADER = 'Nats-Msg-Id';
+
 const HEADER = {
   kind: 'Tgw-Kind',
   eventId: 'Tgw-Event-Id',
@@ -58,21 +62,23 @@ function headersOf(origin: StreamOrigin): OriginHeaders {
 export function entryHeaders(entry: StoreEntry, origin: StreamOrigin): MsgHdrs {
   const h = createHeaders();
   const shared = headersOf(origin);
-  h.set(HEADER.kind, entry.kind);
-  h.set(HEADER.eventId, messageId(entry.id));
-  h.set(HEADER.metadata, shared.metadata);
-  h.set(HEADER.metadataDigest, origin.metadataDigest);
-  h.set(HEADER.source, shared.source);
+  h.append(HEADER.kind, entry.kind);
+  const eventId = messageId(entry.id);
+  h.append(HEADER.eventId, eventId);
+  h.append(HEADER.metadata, shared.metadata);
+  h.append(HEADER.metadataDigest, origin.metadataDigest);
+  h.append(HEADER.source, shared.source);
   if (entry.kind === 'rejected') {
-    h.set('publisher.source', headerSafe(origin.publisher));
-    h.set(HEADER.feature, encodeURIComponent(entry.feature));
-    h.set(HEADER.action, encodeURIComponent(entry.action));
-    h.set(HEADER.reason, encodeURIComponent(entry.reason));
+    h.append('publisher.source', headerSafe(origin.publisher));
+    h.append(HEADER.feature, encodeURIComponent(entry.feature));
+    h.append(HEADER.action, encodeURIComponent(entry.action));
+    h.append(HEADER.reason, encodeURIComponent(entry.reason));
     return h;
   }
-  h.set(HEADER.timestampMs, String(entry.timestampMs));
+  h.append(MSG_ID_HEADER, eventId);
+  h.append(HEADER.timestampMs, String(entry.timestampMs));
   for (const [name, value] of Object.entries(attributesOf(entry, origin.publisher))) {
-    h.set(name, headerSafe(value));
+    h.append(name, headerSafe(value));
   }
   return h;
 }
@@ -83,13 +89,17 @@ export const messageId = (id: string): string => encodeURIComponent(id);
 const headerSafe = (value: string): string => value.replace(/[\r\n]/g, ' ');
 
 /**
- * The deployed attributes, from core/record.ts. Bytes that do not decode
- * (never from the pipeline, which decoded them itself) still get the
+ * The deployed attributes, from core/record.ts, read off the event's bytes
+ * (decoding it only for an encoding the scan does not expect). Bytes that do
+ * not decode (never from the pipeline, which validated them) still get the
  * attributes the entry itself knows.
  */
-function attributesOf(entry: StoreEntry, publisher: string): Record<string, string> {
+function attributesOf(entry: EventEntry, publisher: string): Record<string, string> {
+  if (entry.event !== undefined) return recordAttributes(entry.event, publisher);
+  const facts = scanRecordAttributes(entry.bytes);
+  if (facts !== undefined) return attributesOfFacts(entry.feature, entry.action, publisher, facts);
   try {
-    return recordAttributes((entry.kind === 'event' ? entry.event : undefined) ?? fromBinary(EventSchema, entry.bytes), publisher);
+    return recordAttributes(fromBinary(EventSchema, entry.bytes), publisher);
   } catch {
     return { 'publisher.source': publisher, 'event.feature': entry.feature, 'event.action': entry.action };
   }

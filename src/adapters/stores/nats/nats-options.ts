@@ -6,7 +6,7 @@ import { redactUrl } from '../store-url.js';
  *
  *   nats://[user:password@|token@]host:4222[?server=host2:4222&server=...]
  *     [&stream=TELEMETRY][&subject_prefix=telemetry][&replicas=1]
- *     [&duplicate_window_s=120][&max_age_s=0][&max_in_flight=256][&publish_timeout_ms=5000]
+ *     [&duplicate_window_s=120][&max_age_s=0][&max_in_flight=1024][&publish_timeout_ms=5000]
  *
  * Subjects: `<prefix>.events.<source>` for events, `<prefix>.rejected.<source>`
  * for rejected ones, where <source> is the `publisher.source` attribute
@@ -32,7 +32,7 @@ const DEFAULTS = {
   replicas: 1,
   duplicate_window_s: 120,
   max_age_s: 0,
-  max_in_flight: 256,
+  max_in_flight: 1024,
   publish_timeout_ms: 5000,
 } as const;
 

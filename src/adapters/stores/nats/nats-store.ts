@@ -13,7 +13,8 @@ import {
   type WriteOutcome,
 } from '../../../core/store.js';
 import { createConcurrencyLimiter } from '../concurrency-limiter.js';
-import { entryHeaders, messageId } from './nats-message.js';
+import { createJetStreamPublisher } from './jetstream-publisher.js';
+import { entryHeaders } from './nats-message.js';
 import { eventSubject, parseNatsUrl, rejectedSubject, type NatsOptions } from './nats-options.js';
 import { natsReads } from './nats-reader.js';
 import { ensureStream } from './nats-stream.js';
@@ -58,6 +59,7 @@ export async function openNatsSession(url: string, { createStream = true } = {})
 export async function openNatsStore(url: string): Promise<NatsStore> {
   const session = await openNatsSession(url);
   const { options, nc, js, jsm } = session;
+  const publisher = createJetStreamPublisher(nc, options.publishTimeoutMs);
   const limiter = createConcurrencyLimiter(options.maxInFlight);
   const connection = trackConnection(nc);
   let closed = false;
@@ -66,18 +68,9 @@ export async function openNatsStore(url: string): Promise<NatsStore> {
   const publish = (entry: StoreEntry, origin: StreamOrigin): Promise<WriteOutcome> =>
     limiter.run(async () => {
       try {
-        const headers = entryHeaders(entry, origin);
-        const data = entry.bytes;
-        if (entry.kind === 'rejected') {
-          // No message id: every rejection is kept, as the SQL stores keep every rejected row.
-          await js.publish(rejectedSubject(options, origin.publisher), data, { headers, timeout: options.publishTimeoutMs });
-          return STORED;
-        }
-        const ack = await js.publish(eventSubject(options, origin.publisher), data, {
-          headers,
-          msgID: messageId(entry.id),
-          timeout: options.publishTimeoutMs,
-        });
+        // Rejected entries carry no message id: every rejection is kept, as the SQL stores keep every rejected row.
+        const subject = entry.kind === 'event' ? eventSubject(options, origin.publisher) : rejectedSubject(options, origin.publisher);
+        const ack = await publisher.publish(subject, entry.bytes, entryHeaders(entry, origin));
         return ack.duplicate ? DUPLICATE : STORED;
       } catch (error) {
         return retryable(`nats: ${describe(error)}`);
@@ -105,7 +98,10 @@ export async function openNatsStore(url: string): Promise<NatsStore> {
     },
     close(): Promise<void> {
       closed = true;
-      return (closing ??= limiter.idle().then(() => nc.close()));
+      return (closing ??= limiter.idle().then(() => {
+        publisher.close();
+        return nc.close();
+      }));
     },
   };
 }
