@@ -12,10 +12,11 @@ const ROLLUP_SHARDS = 16;
  * the metadata, rejected and event inserts commit together or not at all.
  * Arrays travel as parameters (unnest). The events' bytes go as one bytea,
  * sliced by offset in SQL: pg sends a Buffer in binary, where a bytea[] would
- * be hex-encoded and escaped element by element. The records go as one JSON array: no
- * per-element escaping in JS, and json_array_elements splits it without
- * building a jsonb of the whole batch first (each record is parsed once, into
- * its row).
+ * be hex-encoded and escaped element by element. The records' JSON travels the
+ * same way (UTF-8, sliced and parsed into jsonb once per row): a text[] is
+ * escaped element by element in JS and unescaped by the server, and one JSON
+ * array, split by json_array_elements, is lexed twice more than its rows
+ * (measured: ~10 vs ~7 µs of server CPU per 1 KB record).
  *
  * Dedup: the key is (event_time, event_id) (postgres-partitions.ts). ON
  * CONFLICT names no constraint, so any unique index a row hits makes it a
@@ -51,13 +52,13 @@ WITH new_metadata AS (
 ), new_events AS (
   INSERT INTO events (seq, event_id, metadata_digest, source, feature, action, event_time, received_at, event, record, request_id)
   SELECT seq, id, digest, source, feature, action, to_timestamp(time_ms / 1000), to_timestamp($5::float8 / 1000),
-         substring($19::bytea FROM event_start + 1 FOR event_length), NULLIF(record::text, 'null')::jsonb, request_id
+         substring($19::bytea FROM event_start + 1 FOR event_length),
+         CASE WHEN record_length >= 0 THEN convert_from(substring($20::bytea FROM record_start + 1 FOR record_length), 'UTF8')::jsonb END,
+         request_id
     FROM (
       SELECT nextval('events_seq') AS seq, e.*
-        FROM ROWS FROM (
-          unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::float8[], $21::int4[], $22::int4[], $24::text[]),
-          json_array_elements($20::json)
-        ) AS e(id, digest, source, feature, action, time_ms, event_start, event_length, request_id, record)
+        FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::float8[], $21::int4[], $22::int4[], $24::text[], $26::int4[], $27::int4[])
+          AS e(id, digest, source, feature, action, time_ms, event_start, event_length, request_id, record_start, record_length)
       OFFSET 0
     ) AS numbered
    ORDER BY id
@@ -86,7 +87,8 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
   /** stream_metadata rows by identity digest: one per sender, request_id left out (request-id.ts). */
   const metadata = new Map<string, { origin: WriteBatch['origin']; identityBytes: Uint8Array }>();
   const rejected = { id: [] as string[], digest: [] as string[], source: [] as string[], feature: [] as string[], action: [] as string[], reason: [] as string[], event: [] as Buffer[], requestId: [] as (string | null)[] };
-  const events = { id: [] as string[], digest: [] as string[], source: [] as string[], feature: [] as string[], action: [] as string[], timeMs: [] as number[], event: [] as Buffer[], start: [] as number[], length: [] as number[], records: [] as string[], requestId: [] as (string | null)[] };
+  const events = { id: [] as string[], digest: [] as string[], source: [] as string[], feature: [] as string[], action: [] as string[], timeMs: [] as number[], event: [] as Buffer[], start: [] as number[], length: [] as number[], recordStart: [] as number[], recordLength: [] as number[], requestId: [] as (string | null)[] };
+  const records = new Utf8Concat();
   let eventBytes = 0;
   // The first entry with an id is the one inserted; any later one in the group is a duplicate of it.
   const isFirstOfId = group.map((batch) => batch.entries.map(() => false));
@@ -122,7 +124,9 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
       events.start.push(eventBytes);
       events.length.push(entry.bytes.byteLength);
       eventBytes += entry.bytes.byteLength;
-      events.records.push(render(entry, origin) ?? 'null');
+      const record = render(entry, origin);
+      events.recordStart.push(records.length);
+      events.recordLength.push(record === undefined ? -1 : records.append(record));
     }
   }
   const senders = [...metadata.entries()];
@@ -149,12 +153,14 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
       events.action,
       events.timeMs,
       Buffer.concat(events.event, eventBytes),
-      `[${events.records.join(',')}]`,
+      records.bytes(),
       events.start,
       events.length,
       Math.floor(Math.random() * ROLLUP_SHARDS),
       events.requestId,
       rejected.requestId,
+      events.recordStart,
+      events.recordLength,
     ]);
     inserted = new Set(result.rows.map((row) => row.event_id));
   } catch (error) {
@@ -171,4 +177,28 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Strings written one after another as UTF-8 into one buffer, without a Buffer per string. */
+class Utf8Concat {
+  private buffer = Buffer.allocUnsafe(64 * 1024);
+  length = 0;
+
+  /** Appends `text`; returns its length in bytes. */
+  append(text: string): number {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const room = text.length * 3;
+    if (this.length + room > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + room));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    const written = this.buffer.write(text, this.length, 'utf8');
+    this.length += written;
+    return written;
+  }
+
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
 }
