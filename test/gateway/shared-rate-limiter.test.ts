@@ -89,4 +89,29 @@ describe('source rate limiter shared through PostgreSQL', { skip }, () => {
       await withPostgres((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
     }
   });
+
+  it('exchanges counts of sources whose keys hold U+0000 (an instance id may), without failing the others', async () => {
+    const schema = uniqueName('nul_limiter');
+    const url = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}schema=${schema}`;
+    await (await openPostgresStore(url)).close();
+    const [a, b] = [openPostgresRateUsage(url, 'a'), openPostgresRateUsage(url, 'b')];
+    try {
+      const day = 20_000;
+      await a.exchange(day, [
+        { sourceKey: 'unlicensed:nul\u0000id', admitted: 5 },
+        { sourceKey: 'unlicensed:nul\uFFFDid', admitted: 2 },
+        { sourceKey: 'unlicensed:plain', admitted: 3 },
+      ]);
+      const seen = await b.exchange(day, [
+        { sourceKey: 'unlicensed:nul\u0000id', admitted: 0 },
+        { sourceKey: 'unlicensed:plain', admitted: 0 },
+      ]);
+      // The two keys that differ only there share a row: the rarest of cases, and the safer side of a limit.
+      assert.equal(seen.get('unlicensed:nul\u0000id')?.usedToday, 7);
+      assert.equal(seen.get('unlicensed:plain')?.usedToday, 3);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await withPostgres((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+    }
+  });
 });

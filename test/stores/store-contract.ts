@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { toBinary } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import type { EventEntry, EventReader, EventStore, RejectedEntry, StreamOrigin } from '../../src/core/store.js';
-import { RecordEventsRequestMetadataSchema } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
+import { EventSchema, RecordEventsRequestMetadataSchema } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { unlicensed } from '../helpers/gateway.js';
 
 export interface StoreUnderTest {
@@ -112,6 +112,32 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       const results = await Promise.all(batches.map((entries, i) => store.write({ origin: origin(`i${i % 3}`), entries })));
       assert.ok(results.every((outcomes, i) => outcomes.length === batches[i]!.length && outcomes.every((o) => o.status === 'stored')));
       assert.equal(await reader.countEvents(), 1000);
+    }));
+
+    it('takes text holding U+0000 (ids, instance and request ids, event strings, rejected names) without failing anyone\'s write', withStore(async ({ store, reader }) => {
+      // Proto3 strings may hold U+0000 and the gateway accepts such senders and ids; PostgreSQL text
+      // and jsonb cannot hold it. One such sender must not make its own or a concurrent write retryable.
+      const sender = streamOrigin('nul\u0000instance', 'request\u0000id');
+      const event = create(EventSchema, { id: `nul-string-${++counter}`, feature: 'search', action: 'submitted', timestamp: { seconds: 1_790_000_000n }, source: { server: { version: 'v\u0000' } } });
+      const withNulString: EventEntry = { ...eventEntry(event.id), bytes: toBinary(EventSchema, event) };
+      const withNulId = eventEntry(`nul\u0000id-${++counter}`);
+      const rejected: RejectedEntry = { kind: 'rejected', id: 'r\u0000', feature: 'f\u0000', action: 'a\u0000', reason: 'feature must match ^[a-z][a-zA-Z-.]+$', bytes: Buffer.from('raw') };
+      const bystander = eventEntry();
+      const [outcomes, bystanderOutcomes] = await Promise.all([
+        store.write({ origin: sender, entries: [withNulString, withNulId, rejected] }),
+        store.write({ origin: origin(), entries: [bystander] }),
+      ]);
+      assert.deepEqual(outcomes.map((o) => o.status), ['stored', 'stored', 'stored']);
+      assert.deepEqual(bystanderOutcomes.map((o) => o.status), ['stored']);
+      assert.equal((await store.write({ origin: sender, entries: [withNulString] }))[0]!.status, 'duplicate');
+      // Each is kept once, with its exact bytes: as an event, or (where ids cannot be keys) set aside with the reason.
+      const events = await reader.listEvents({ limit: 10 });
+      const set = await reader.listRejected({ limit: 10 });
+      assert.equal(events.length + set.length, 4);
+      assert.deepEqual(Buffer.from(events.find((r) => r.id === withNulString.id)!.eventBytes), Buffer.from(withNulString.bytes));
+      const nulId = events.find((r) => r.id === withNulId.id) ?? set.find((r) => r.reason.includes('U+0000'));
+      assert.ok(nulId, 'the event whose id holds U+0000 is kept');
+      assert.deepEqual(Buffer.from(nulId.eventBytes), Buffer.from(withNulId.bytes));
     }));
 
     it('is healthy while open; after close it refuses writes as retryable, and close is idempotent', async () => {

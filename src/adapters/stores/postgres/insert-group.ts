@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
-import { DUPLICATE, retryable, STORED, type WriteBatch, type WriteOutcome } from '../../../core/store.js';
+import { DUPLICATE, retryable, STORED, type StoreEntry, type WriteBatch, type WriteOutcome } from '../../../core/store.js';
 import { splitRequestId } from '../../../core/wire/request-id.js';
 import { describePgError } from './pg-errors.js';
+import { jsonHoldsNul, pgJson, pgText } from './pg-text.js';
 import type { RecordRenderer } from './record-renderer.js';
 
 /** Rows one stream's figures for a minute can spread over (readers sum them). */
@@ -82,6 +83,9 @@ WITH new_metadata AS (
 )
 SELECT event_id FROM new_events`;
 
+/** Why an event whose id holds U+0000 is among the rejected events (pg-text.ts). */
+export const NUL_ID_REASON = 'event id holds U+0000, which PostgreSQL cannot store as a key; kept here with its bytes';
+
 /** Writes a group of batches; never rejects: a failure makes every entry retryable. */
 export async function insertGroup(pool: Pool, render: RecordRenderer, group: readonly WriteBatch[]): Promise<WriteOutcome[][]> {
   /** stream_metadata rows by identity digest: one per sender, request_id left out (request-id.ts). */
@@ -93,21 +97,34 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
   // The first entry with an id is the one inserted; any later one in the group is a duplicate of it.
   const isFirstOfId = group.map((batch) => batch.entries.map(() => false));
   const seen = new Set<string>();
+  /** Events kept among the rejected (an id PostgreSQL cannot hold): stored, whatever the key says. */
+  const keptAside = new Set<StoreEntry>();
 
   for (const [b, { origin, entries }] of group.entries()) {
     const { identityBytes, identityDigest: digest, requestId: sentRequestId } = splitRequestId(origin.metadataBytes);
-    const requestId = sentRequestId || null;
+    const requestId = sentRequestId ? pgText(sentRequestId) : null;
+    const publisher = pgText(origin.publisher);
     metadata.set(digest, { origin, identityBytes });
+    const setAside = (entry: StoreEntry, reason: string): void => {
+      rejected.id.push(pgText(entry.id));
+      rejected.digest.push(digest);
+      rejected.requestId.push(requestId);
+      rejected.source.push(publisher);
+      rejected.feature.push(pgText(entry.feature));
+      rejected.action.push(pgText(entry.action));
+      rejected.reason.push(pgText(reason));
+      rejected.event.push(asBuffer(entry.bytes));
+    };
     for (const [e, entry] of entries.entries()) {
       if (entry.kind === 'rejected') {
-        rejected.id.push(entry.id);
-        rejected.digest.push(digest);
-        rejected.requestId.push(requestId);
-        rejected.source.push(origin.publisher);
-        rejected.feature.push(entry.feature);
-        rejected.action.push(entry.action);
-        rejected.reason.push(entry.reason);
-        rejected.event.push(asBuffer(entry.bytes));
+        setAside(entry, entry.reason);
+        continue;
+      }
+      if (entry.id.includes('\u0000')) {
+        // The key cannot be stored as sent, and an altered one could meet another event's id:
+        // kept with its bytes among the rejected, and acknowledged, so the sender stops re-sending it.
+        setAside(entry, NUL_ID_REASON);
+        keptAside.add(entry);
         continue;
       }
       if (seen.has(entry.id)) continue;
@@ -116,7 +133,7 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
       events.id.push(entry.id);
       events.digest.push(digest);
       events.requestId.push(requestId);
-      events.source.push(origin.publisher);
+      events.source.push(publisher);
       events.feature.push(entry.feature);
       events.action.push(entry.action);
       events.timeMs.push(entry.timestampMs);
@@ -124,7 +141,9 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
       events.start.push(eventBytes);
       events.length.push(entry.bytes.byteLength);
       eventBytes += entry.bytes.byteLength;
-      const record = render(entry, origin);
+      // A record holding U+0000 stays NULL, as with record=none: readers render it from the bytes.
+      const rendered = render(entry, origin);
+      const record = rendered === undefined || jsonHoldsNul(rendered) ? undefined : rendered;
       events.recordStart.push(records.length);
       events.recordLength.push(record === undefined ? -1 : records.append(record));
     }
@@ -135,8 +154,8 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
   try {
     const result = await pool.query<{ event_id: string }>(INSERT_GROUP, [
       senders.map(([digest]) => digest),
-      senders.map(([, s]) => s.origin.publisher),
-      senders.map(([, s]) => JSON.stringify(s.origin.source)),
+      senders.map(([, s]) => pgText(s.origin.publisher)),
+      senders.map(([, s]) => pgJson(s.origin.source)),
       senders.map(([, s]) => asBuffer(s.identityBytes)),
       Date.now(),
       rejected.id,
@@ -169,7 +188,7 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
   }
   return group.map((batch, b) =>
     batch.entries.map((entry, e) => {
-      if (entry.kind === 'rejected') return STORED;
+      if (entry.kind === 'rejected' || keptAside.has(entry)) return STORED;
       return isFirstOfId[b]![e] && inserted.has(entry.id) ? STORED : DUPLICATE;
     }),
   );

@@ -4,6 +4,7 @@ import type { RateUsageExchange } from '../../../core/rate-usage-exchange.js';
 import type { OthersUsage } from '../../../core/shared-rate-limit.js';
 import { describePgError } from './pg-errors.js';
 import { parsePostgresUrl } from './postgres-options.js';
+import { pgText } from './pg-text.js';
 
 /** A replica that reported a source this recently is sending it (several exchange intervals). */
 const ACTIVE_WINDOW_MS = 3_000;
@@ -60,14 +61,27 @@ export function openPostgresRateUsage(url: string, replicaId: string = randomUUI
           await pool.query('DELETE FROM rate_usage WHERE day < $1', [day - 1]);
           prunedAtMs = Date.now();
         }
+        // Keys go through pgText (an instance id may hold U+0000); keys that then meet are one row.
+        const byKey = new Map<string, { admitted: number; sent: string[] }>();
+        for (const { sourceKey, admitted } of reports) {
+          const key = pgText(sourceKey);
+          const known = byKey.get(key);
+          if (known === undefined) byKey.set(key, { admitted, sent: [sourceKey] });
+          else {
+            known.admitted += admitted;
+            known.sent.push(sourceKey);
+          }
+        }
         const { rows } = await pool.query<{ sourceKey: string } & OthersUsage>(EXCHANGE, [
           day,
           replicaId,
-          reports.map((r) => r.sourceKey),
-          reports.map((r) => r.admitted),
+          [...byKey.keys()],
+          [...byKey.values()].map((k) => k.admitted),
           ACTIVE_WINDOW_MS,
         ]);
-        return new Map(rows.map(({ sourceKey, ...usage }) => [sourceKey, usage]));
+        const usage = new Map<string, OthersUsage>();
+        for (const { sourceKey, ...others } of rows) for (const sent of byKey.get(sourceKey)?.sent ?? []) usage.set(sent, others);
+        return usage;
       } catch (error) {
         // pg's message only: never the URL or its credentials.
         throw new Error(`postgres store ${options.description}: ${describePgError(error)}`);
