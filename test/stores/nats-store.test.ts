@@ -50,7 +50,8 @@ describe('nats', { skip }, () => {
     const store = await openNatsStore(bus.url);
     const nc = await connect({ servers: new URL(NATS_URL).host });
     try {
-      const event = testEvent({ feature: 'cody.chat', action: 'submitted', parameters: { metadata: { recordsPrivateMetadataTranscript: 1 } } });
+      // A marker's name is the sender's text: one that cannot be a header name is percent-encoded.
+      const event = testEvent({ feature: 'cody.chat', action: 'submitted', parameters: { metadata: { recordsPrivateMetadataTranscript: 1, 'recordsPrivateMetadataNot: a name\r\n': 1 } } });
       const entry = { ...eventEntry(event.id), feature: event.feature, action: event.action, bytes: toBinary(EventSchema, event) };
       await store.write({ origin: origin(), entries: [entry] });
       const msg = await (await jetstreamManager(nc)).streams.getMessage(bus.stream, { seq: 1 });
@@ -62,6 +63,7 @@ describe('nats', { skip }, () => {
       assert.equal(msg.header.get('event.action'), 'submitted');
       assert.equal(msg.header.get('event.hasPrivateMetadata'), 'false');
       assert.equal(msg.header.get('event.recordsPrivateMetadataTranscript'), 'true');
+      assert.equal(msg.header.get(`event.${encodeURIComponent('recordsPrivateMetadataNot: a name\r\n')}`), 'true');
       assert.deepEqual(Buffer.from(msg.data), Buffer.from(entry.bytes));
     } finally {
       await nc.close();

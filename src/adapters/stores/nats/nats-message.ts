@@ -23,7 +23,8 @@ import { EventSchema } from '../../../gen/telemetrygateway/v1/telemetrygateway_p
  *   Tgw-Source           the identified sender (no secrets), JSON, base64
  *
  * Attribute values are the deployed ones, except that CR/LF (which a header
- * cannot hold) become spaces.
+ * cannot hold) become spaces, and a private-metadata marker whose name is not
+ * a header name (printable ASCII, no colon) is named percent-encoded.
  */
 /** JetStream's deduplication header. */
 const MSG_ID_HEADER = 'Nats-Msg-Id';
@@ -78,7 +79,7 @@ export function entryHeaders(entry: StoreEntry, origin: StreamOrigin): MsgHdrs {
   h.append(MSG_ID_HEADER, eventId);
   h.append(HEADER.timestampMs, String(entry.timestampMs));
   for (const [name, value] of Object.entries(attributesOf(entry, origin.publisher))) {
-    h.append(name, headerSafe(value));
+    h.append(headerName(name), headerSafe(value));
   }
   return h;
 }
@@ -87,6 +88,13 @@ export function entryHeaders(entry: StoreEntry, origin: StreamOrigin): MsgHdrs {
 export const messageId = (id: string): string => encodeURIComponent(id);
 
 const headerSafe = (value: string): string => value.replace(/[\r\n]/g, ' ');
+
+/**
+ * A header name is printable ASCII without a colon. The `event.recordsPrivateMetadata<Name>`
+ * attributes carry a metadata key the sender chose: a name outside that set is percent-encoded
+ * (otherwise the publish fails, and the sender re-sends that event forever).
+ */
+const headerName = (name: string): string => (/^[!-9;-~]+$/.test(name) ? name : encodeURIComponent(name));
 
 /**
  * The deployed attributes, from core/record.ts, read off the event's bytes
