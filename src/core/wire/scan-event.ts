@@ -1,5 +1,5 @@
 import { isUtf8 as nativeIsUtf8 } from 'node:buffer';
-import { isUtf8, readLength, readVarint32, readVarint64, skipValue, WireError, WireType, type WireCursor } from './wire-cursor.js';
+import { bufferOf, isUtf8, readLength, readUtf8, readVarint32, readVarint64, skipValue, WireError, WireType, type WireCursor } from './wire-cursor.js';
 
 /**
  * What the gateway needs from one Event, read straight off its wire bytes
@@ -97,14 +97,14 @@ const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 export function scanEvent(bytes: Uint8Array): ScannedEvent | undefined {
   try {
-    return scanTopLevel({ buf: bytes, pos: 0 }, bytes.length);
+    return scanTopLevel({ buf: bufferOf(bytes), pos: 0 }, bytes.length);
   } catch (error) {
     if (error instanceof OutsideSubset || error instanceof WireError) return undefined;
     throw error;
   }
 }
 
-function scanTopLevel(c: WireCursor, end: number): ScannedEvent {
+function scanTopLevel(c: WireCursor & { buf: Buffer }, end: number): ScannedEvent {
   const buf = c.buf;
   const result: ScannedEvent = {
     id: '',
@@ -159,15 +159,10 @@ function scanTopLevel(c: WireCursor, end: number): ScannedEvent {
   return result;
 }
 
-function readString(buf: Uint8Array, start: number, end: number): string {
-  if (!isUtf8(buf, start, end, nativeIsUtf8)) throw OUTSIDE;
-  const bytes = buf.subarray(start, end);
-  return isAscii(buf, start, end) ? latin1.decode(bytes) : utf8.decode(bytes);
-}
-
-function isAscii(buf: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return false;
-  return true;
+function readString(buf: Buffer, start: number, end: number): string {
+  const value = readUtf8(buf, start, end, nativeIsUtf8);
+  if (value === undefined) throw OUTSIDE;
+  return value;
 }
 
 function readTimestamp(c: WireCursor, end: number): { seconds: number | bigint; nanos: number } {

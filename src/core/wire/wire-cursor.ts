@@ -130,3 +130,20 @@ export function writeVarint(out: Uint8Array, pos: number, value: number): number
   out[pos++] = value;
   return pos;
 }
+
+/** The same bytes as a Buffer (a view, no copy): Buffer.toString decodes a short range ~2x faster than a TextDecoder. */
+export function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * The proto3 string in [start, end), or undefined when it is not valid UTF-8
+ * (which protobuf runtimes refuse). ASCII, the usual case, is decoded as
+ * latin1 after one pass over the bytes.
+ */
+export function readUtf8(buf: Buffer, start: number, end: number, utf8Check: (bytes: Uint8Array) => boolean): string | undefined {
+  for (let i = start; i < end; i++) {
+    if (buf[i]! >= 0x80) return utf8Check(buf.subarray(i, end)) ? buf.toString('utf8', start, end) : undefined;
+  }
+  return buf.toString('latin1', start, end);
+}

@@ -1,5 +1,6 @@
-import { fromBinary } from '@bufbuild/protobuf';
+import { fromBinary, toJson } from '@bufbuild/protobuf';
 import { renderRecord } from '../../../core/record.js';
+import { eventJsonObject } from '../../../core/wire/event-json.js';
 import type { StreamOrigin } from '../../../core/store.js';
 import {
   EventSchema,
@@ -11,24 +12,34 @@ import {
 /** The downstream record JSON of an event, or undefined when its bytes do not decode. */
 export type RecordRenderer = (entry: { bytes: Uint8Array; event?: Event }, origin: StreamOrigin) => string | undefined;
 
+/** A stream's metadata, decoded and as record JSON. */
+interface StreamMetadata {
+  decoded: RecordEventsRequestMetadata;
+  json: string;
+}
+
 /** Distinct stream metadata kept decoded; streams are long-lived, so a small cache covers them. */
 const MAX_CACHED_METADATA = 1024;
 
 /**
  * Renders records with core/record.ts, decoding each stream's metadata once.
+ * The event is rendered from its bytes (core/wire/event-json.ts) where it can
+ * be, the same JSON as decoding it; the record is then `{"event":...,"metadata":...}`
+ * around the stream's metadata JSON, made once per stream.
  * The pipeline only ever hands over bytes it decoded itself, so undefined is
  * for bytes from elsewhere (tests, a foreign producer): the store keeps the
  * bytes, which are authoritative, and leaves the JSON column empty rather than
  * refusing an event it can store.
  */
 export function createRecordRenderer(): RecordRenderer {
-  const metadataByDigest = new Map<string, RecordEventsRequestMetadata | undefined>();
-  const metadataOf = (origin: StreamOrigin): RecordEventsRequestMetadata | undefined => {
+  const metadataByDigest = new Map<string, StreamMetadata | undefined>();
+  const metadataOf = (origin: StreamOrigin): StreamMetadata | undefined => {
     if (metadataByDigest.has(origin.metadataDigest)) return metadataByDigest.get(origin.metadataDigest);
     if (metadataByDigest.size >= MAX_CACHED_METADATA) metadataByDigest.clear();
-    let metadata: RecordEventsRequestMetadata | undefined;
+    let metadata: StreamMetadata | undefined;
     try {
-      metadata = fromBinary(RecordEventsRequestMetadataSchema, origin.metadataBytes);
+      const decoded = fromBinary(RecordEventsRequestMetadataSchema, origin.metadataBytes);
+      metadata = { decoded, json: JSON.stringify(toJson(RecordEventsRequestMetadataSchema, decoded)) };
     } catch {
       metadata = undefined;
     }
@@ -39,7 +50,11 @@ export function createRecordRenderer(): RecordRenderer {
     const metadata = metadataOf(origin);
     if (metadata === undefined) return undefined;
     try {
-      return renderRecord(entry.event ?? fromBinary(EventSchema, entry.bytes), metadata);
+      if (entry.event !== undefined) return renderRecord(entry.event, metadata.decoded);
+      // JSON.stringify({ event, metadata }) is exactly this concatenation.
+      const event = eventJsonObject(entry.bytes);
+      if (event !== undefined) return `{"event":${JSON.stringify(event)},"metadata":${metadata.json}}`;
+      return renderRecord(fromBinary(EventSchema, entry.bytes), metadata.decoded);
     } catch {
       return undefined;
     }
