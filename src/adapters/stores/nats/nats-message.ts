@@ -1,5 +1,5 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import { headers as createHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { MsgHdrsImpl, type MsgHdrs } from '@nats-io/transport-node';
 import type { Source } from '../../../core/identity/source.js';
 import { attributesOfFacts, recordAttributes } from '../../../core/record.js';
 import type { EventEntry, StoreEntry, StreamOrigin } from '../../../core/store.js';
@@ -61,25 +61,29 @@ function headersOf(origin: StreamOrigin): OriginHeaders {
 }
 
 export function entryHeaders(entry: StoreEntry, origin: StreamOrigin): MsgHdrs {
-  const h = createHeaders();
+  const h = new MsgHdrsImpl();
+  // Every name here is a constant or headerName()'s, every value headerSafe or ASCII by construction,
+  // so entries go straight into the headers' public map: append() validated and searched the keys
+  // again on every call, ~12% of the gateway's CPU at 30k events/s.
+  const put = (name: string, value: string): void => void h.headers.set(name, [value]);
   const shared = headersOf(origin);
-  h.append(HEADER.kind, entry.kind);
+  put(HEADER.kind, entry.kind);
   const eventId = messageId(entry.id);
-  h.append(HEADER.eventId, eventId);
-  h.append(HEADER.metadata, shared.metadata);
-  h.append(HEADER.metadataDigest, origin.metadataDigest);
-  h.append(HEADER.source, shared.source);
+  put(HEADER.eventId, eventId);
+  put(HEADER.metadata, shared.metadata);
+  put(HEADER.metadataDigest, origin.metadataDigest);
+  put(HEADER.source, shared.source);
   if (entry.kind === 'rejected') {
-    h.append('publisher.source', headerSafe(origin.publisher));
-    h.append(HEADER.feature, encodeURIComponent(entry.feature));
-    h.append(HEADER.action, encodeURIComponent(entry.action));
-    h.append(HEADER.reason, encodeURIComponent(entry.reason));
+    put('publisher.source', headerSafe(origin.publisher));
+    put(HEADER.feature, encodeURIComponent(entry.feature));
+    put(HEADER.action, encodeURIComponent(entry.action));
+    put(HEADER.reason, encodeURIComponent(entry.reason));
     return h;
   }
-  h.append(MSG_ID_HEADER, eventId);
-  h.append(HEADER.timestampMs, String(entry.timestampMs));
+  put(MSG_ID_HEADER, eventId);
+  put(HEADER.timestampMs, String(entry.timestampMs));
   for (const [name, value] of Object.entries(attributesOf(entry, origin.publisher))) {
-    h.append(headerName(name), headerSafe(value));
+    put(headerName(name), headerSafe(value));
   }
   return h;
 }
@@ -87,7 +91,8 @@ export function entryHeaders(entry: StoreEntry, origin: StreamOrigin): MsgHdrs {
 /** The Nats-Msg-Id of an event: its id, percent-encoded so any id fits a header. */
 export const messageId = (id: string): string => encodeURIComponent(id);
 
-const headerSafe = (value: string): string => value.replace(/[\r\n]/g, ' ');
+/** A header value holds no CR/LF, and no space at either end (a reader trims them). */
+const headerSafe = (value: string): string => value.replace(/[\r\n]/g, ' ').trim();
 
 /**
  * A header name is printable ASCII without a colon. The `event.recordsPrivateMetadata<Name>`
