@@ -130,8 +130,11 @@ const MAX_DECODED_ORIGINS = 1024;
 
 /** Rebuilds the entry from a message; throws for a message this gateway did not publish. */
 export function decodeMessage(headers: MsgHdrs | undefined, body: Uint8Array): DecodedMessage {
+  // One pass over the headers: MsgHdrs.get() lists and filters every key on each call.
+  const values = new Map<string, string>();
+  for (const [name, all] of headers ?? []) if (all.length > 0) values.set(name, all[0]!);
   const get = (name: string): string => {
-    const value = headers?.get(name) ?? '';
+    const value = values.get(name) ?? '';
     if (value === '') throw new Error(`message has no ${name} header; it was not published by telemetry-gateway`);
     return value;
   };
@@ -149,10 +152,10 @@ export function decodeMessage(headers: MsgHdrs | undefined, body: Uint8Array): D
     if (decodedOrigins.size >= MAX_DECODED_ORIGINS) decodedOrigins.clear();
     decodedOrigins.set(digest, origin);
   }
-  const id = decodeURIComponent(headers?.get(HEADER.eventId) ?? '');
+  const id = decodeURIComponent(values.get(HEADER.eventId) ?? '');
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   if (kind === 'rejected') {
-    const text = (name: string): string => decodeURIComponent(headers?.get(name) ?? '');
+    const text = (name: string): string => decodeURIComponent(values.get(name) ?? '');
     return { origin, entry: { kind: 'rejected', id, feature: text(HEADER.feature), action: text(HEADER.action), reason: text(HEADER.reason), bytes } };
   }
   if (kind !== 'event') throw new Error(`message has unknown ${HEADER.kind} "${kind}"`);
