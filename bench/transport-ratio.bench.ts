@@ -9,6 +9,8 @@
  *   2. paced at BENCH_PACED_RATE (40,000) events/s: p50/p99 of both
  *   3. six back-to-back rounds of BENCH_ROUND_SECONDS (10) into one store file: each round's rate
  *   4. the gateway's peak RSS over all of it
+ *   5. the same client against `serve` on PostgreSQL (JSONB records) and on NATS JetStream
+ *      (a fresh schema and stream each, dropped afterwards; skipped with a reason when unreachable)
  * Needs the Go toolchain and libraries from Debian (golang-go golang-google-grpc-dev
  * golang-google-protobuf-dev protoc-gen-go protobuf-compiler); skipped with a reason without them.
  * Run: npm run build && node --import tsx bench/transport-ratio.bench.ts
@@ -27,6 +29,7 @@ import { EventSchema, RecordEventsRequestSchema } from '../src/gen/telemetrygate
 import { sampleEvents } from '../src/tools/sample-events.js';
 import { startServe, type ServeProcess } from '../test/helpers/cli.js';
 import { unlicensed } from '../test/helpers/gateway.js';
+import { natsTestStore, postgresTestStore, requireService } from '../test/helpers/services.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { encodeMetadata } from './ingest-load.js';
 
@@ -88,6 +91,29 @@ try {
 } finally {
   await serve.stop();
   ackServer.kill();
+}
+
+if (process.env.BENCH_ONLY !== '1' && process.env.BENCH_STORE === undefined) {
+  // 5. The network stores, same client and settings: PostgreSQL (JSONB records) and NATS JetStream.
+  for (const [label, service, target] of [
+    ['PostgreSQL (JSONB records)', 'postgres', postgresTestStore],
+    ['NATS JetStream', 'nats', natsTestStore],
+  ] as const) {
+    const skipped = await requireService(service).catch((error: Error) => error.message);
+    if (skipped) {
+      print(`5. ${label} store`, { skipped });
+      continue;
+    }
+    const store = target();
+    const gateway = await startServe(['--listen', '127.0.0.1:0', '--store', store.url, '--log-level', 'warn']);
+    try {
+      loadgen(gateway.address, { seconds: 2 });
+      print(`5. ${label} store`, { gateway: loadgen(gateway.address, { seconds: SECONDS }), peakRssMiB: peakRssMiB(gateway) });
+    } finally {
+      await gateway.stop();
+      await store.drop();
+    }
+  }
 }
 
 interface LoadResult {
