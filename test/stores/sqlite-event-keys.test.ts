@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { openSqliteStore } from '../../src/adapters/stores/sqlite/sqlite-store.js';
+import { pollUntil } from '../helpers/poll.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { BASE_MS, BATCH, entry, origin, TOTAL } from './sqlite-event-keys-fixtures.js';
 
@@ -73,6 +74,31 @@ it('stays exact after kill -9 in the middle of writing (and of merging keys)', a
     }
     assert.equal(await store.countEvents(), TOTAL);
   } finally {
+    await store.close();
+  }
+});
+
+it('moves a frozen generation of keys to event_keys while no writes come, and marks them merged (a restart reads back only later rows)', async () => {
+  using dir = tempDir();
+  const path = join(dir.path, 'idle.db');
+  const store = openSqliteStore(path);
+  // One generation (65,536 keys) and a bit: the next commit freezes it, and each commit moves a small slice.
+  const count = 70_000;
+  for (let start = 0; start < count; start += BATCH) {
+    await store.write({ origin, entries: Array.from({ length: Math.min(BATCH, count - start) }, (_, k) => entry(start + k)) });
+  }
+  const reader = new BetterSqlite3(path, { readonly: true });
+  try {
+    const through = reader.prepare(`SELECT value FROM store_meta WHERE key = 'keys_through_seq'`).pluck();
+    // Nothing written from here on: the rest of the generation moves in the store's idle moments.
+    const merged = await pollUntil('the frozen generation in event_keys', () => {
+      const keys = reader.prepare('SELECT count(*) FROM event_keys').pluck().get() as number;
+      return keys >= 65_536 && (through.get() as number) >= 65_536 ? keys : undefined;
+    });
+    assert.ok(merged >= 65_536);
+    assert.deepEqual((await store.write({ origin, entries: [entry(3), entry(69_999)] })).map((o) => o.status), ['duplicate', 'duplicate']);
+  } finally {
+    reader.close();
     await store.close();
   }
 });

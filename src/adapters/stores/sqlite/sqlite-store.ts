@@ -122,9 +122,13 @@ class SqliteEventReader implements EventReader {
   }
 }
 
+/** Dedup keys moved per idle transaction: a few milliseconds, what a write arriving then may wait. */
+const IDLE_MERGE_SLICE = 2048;
+
 class SqliteEventStore extends SqliteEventReader implements EventStore {
   private readonly pending: PendingWrite[] = [];
   private flushScheduled = false;
+  private idleMergeScheduled = false;
   /** identity digest (request-id.ts) -> stream_metadata row id, only for rows known to be committed. */
   private readonly metadataIds = new Map<string, number>();
   private readonly insertMetadata: Statement;
@@ -258,6 +262,28 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
       for (const [digest, id] of newMetadataIds) this.metadataIds.set(digest, id);
       group.forEach((w, i) => w.resolve(outcomes[i]!));
     }
+    if (this.keys.merging) this.scheduleIdleMerge();
+  }
+
+  /**
+   * Dedup keys waiting to move to `event_keys` go in transactions of their own while nothing is
+   * queued (setImmediate runs after the writes that arrived meanwhile are queued, and a queued
+   * write skips the step); under a steady stream of writes each commit carries a small slice.
+   */
+  private scheduleIdleMerge(): void {
+    if (this.idleMergeScheduled) return;
+    this.idleMergeScheduled = true;
+    setImmediate(() => {
+      this.idleMergeScheduled = false;
+      if (this.closed || this.pending.length > 0 || !this.keys.merging) return;
+      try {
+        this.db.transaction(() => this.keys.merge(IDLE_MERGE_SLICE))();
+      } catch {
+        this.keys.reload(); // the next commit or pass tries again
+        return;
+      }
+      this.scheduleIdleMerge();
+    });
   }
 
   private takeGroup(): PendingWrite[] {
