@@ -2,7 +2,7 @@ import { isUtf8 as nativeIsUtf8 } from 'node:buffer';
 import { ScalarType, type DescField, type DescMessage, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
 import { FeatureSet_FieldPresence, TimestampSchema } from '@bufbuild/protobuf/wkt';
 import { EventSchema } from '../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
-import { bufferOf, readLength, readUtf8, readVarint32, readVarint64, skipValue, WireError, WireType, type WireCursor } from './wire-cursor.js';
+import { bufferOf, readLength, readTimestamp, readUtf8, readVarint32, readVarint64, skipValue, WireError, WireType, type WireCursor } from './wire-cursor.js';
 
 /**
  * An Event's proto3 JSON, the object protobuf-es's toJson makes, built
@@ -152,7 +152,7 @@ function readValue(c: Cursor, tag: number, end: number, field: FieldPlan): JsonV
     case Kind.Timestamp: {
       if (wireType !== WireType.LengthDelimited) throw NOT_HERE;
       const bodyEnd = readLength(c, end);
-      const value = field.kind === Kind.Message ? renderMessage(c, bodyEnd, field.message!) : readTimestamp(c, bodyEnd);
+      const value = field.kind === Kind.Message ? renderMessage(c, bodyEnd, field.message!) : timestampOf(c, bodyEnd);
       c.pos = bodyEnd;
       return value;
     }
@@ -210,19 +210,10 @@ function readMapEntry(c: Cursor, end: number, valueKind: Kind, map: JsonObject):
 }
 
 /** A Timestamp as toJson writes it. */
-function readTimestamp(c: Cursor, end: number): string {
-  let seconds: number | bigint = 0;
-  let nanos = 0;
-  let seen = 0;
-  while (c.pos < end) {
-    const tag = readVarint32(c, end);
-    const fieldNo = tag >>> 3;
-    if ((tag & 7) !== WireType.Varint || (fieldNo !== 1 && fieldNo !== 2) || seen & fieldNo) throw NOT_HERE;
-    seen |= fieldNo;
-    if (fieldNo === 1) seconds = readVarint64(c, end);
-    else nanos = readVarint32(c, end) | 0;
-  }
-  return timestampJson(seconds, nanos);
+function timestampOf(c: Cursor, end: number): string {
+  const timestamp = readTimestamp(c, end);
+  if (timestamp === undefined) throw NOT_HERE;
+  return timestampJson(timestamp.seconds, timestamp.nanos);
 }
 
 // protobuf-es's bounds and format for Timestamp JSON (RFC 3339, UTC, 0/3/6/9 fraction digits).

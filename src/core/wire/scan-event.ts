@@ -1,5 +1,5 @@
 import { isUtf8 as nativeIsUtf8 } from 'node:buffer';
-import { bufferOf, isUtf8, readLength, readUtf8, readVarint32, readVarint64, skipValue, WireError, WireType, type WireCursor } from './wire-cursor.js';
+import { bufferOf, isUtf8, readLength, readTimestamp, readUtf8, readVarint32, skipValue, WireError, WireType, type WireCursor } from './wire-cursor.js';
 
 /**
  * What the gateway needs from one Event, read straight off its wire bytes
@@ -135,7 +135,7 @@ function scanTopLevel(c: WireCursor & { buf: Buffer }, end: number): ScannedEven
         result.id = readString(buf, bodyStart, bodyEnd);
         break;
       case 2:
-        result.timestamp = readTimestamp(c, bodyEnd);
+        result.timestamp = scanTimestamp(c, bodyEnd);
         break;
       case 3:
         result.feature = readString(buf, bodyStart, bodyEnd);
@@ -165,19 +165,10 @@ function readString(buf: Buffer, start: number, end: number): string {
   return value;
 }
 
-function readTimestamp(c: WireCursor, end: number): { seconds: number | bigint; nanos: number } {
-  let seconds: number | bigint = 0;
-  let nanos = 0;
-  let seen = 0;
-  while (c.pos < end) {
-    const tag = readVarint32(c, end);
-    const fieldNo = tag >>> 3;
-    if ((tag & 7) !== WireType.Varint || (fieldNo !== 1 && fieldNo !== 2) || seen & (1 << fieldNo)) throw OUTSIDE;
-    seen |= 1 << fieldNo;
-    if (fieldNo === 1) seconds = readVarint64(c, end);
-    else nanos = readVarint32(c, end) | 0; // int32: the low 32 bits, signed
-  }
-  return { seconds, nanos };
+function scanTimestamp(c: WireCursor, end: number): { seconds: number | bigint; nanos: number } {
+  const timestamp = readTimestamp(c, end);
+  if (timestamp === undefined) throw OUTSIDE;
+  return timestamp;
 }
 
 function scanParameters(c: WireCursor, end: number, result: ScannedEvent): void {

@@ -147,3 +147,22 @@ export function readUtf8(buf: Buffer, start: number, end: number, utf8Check: (by
   }
   return buf.toString('latin1', start, end);
 }
+
+/**
+ * A google.protobuf.Timestamp body in [c.pos, end): seconds and nanos (int32: the low 32 bits,
+ * signed), or undefined for anything but those two varint fields, each at most once.
+ */
+export function readTimestamp(c: WireCursor, end: number): { seconds: number | bigint; nanos: number } | undefined {
+  let seconds: number | bigint = 0;
+  let nanos = 0;
+  let seen = 0;
+  while (c.pos < end) {
+    const tag = readVarint32(c, end);
+    const fieldNo = tag >>> 3;
+    if ((tag & 7) !== WireType.Varint || (fieldNo !== 1 && fieldNo !== 2) || seen & fieldNo) return undefined;
+    seen |= fieldNo;
+    if (fieldNo === 1) seconds = readVarint64(c, end);
+    else nanos = readVarint32(c, end) | 0;
+  }
+  return { seconds, nanos };
+}
