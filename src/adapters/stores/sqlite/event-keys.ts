@@ -29,6 +29,8 @@ export interface EventKeys {
   merge(atLeast?: number): void;
   /** A frozen generation still has keys to move: merge() has work even without new writes. */
   readonly merging: boolean;
+  /** The frozen generation's one-time work (ordering its keys), if not done yet; whether it did it. */
+  prepare(): boolean;
   /** After a failed transaction: forget what it added, by reading the committed state back. */
   reload(): void;
 }
@@ -58,8 +60,19 @@ export function createEventKeys(db: Database): EventKeys {
 
   let active: HashTable;
   let addedSinceMerge = 0;
-  /** The generation being merged, a slice per commit: the next slot to read, and the newest row seen. */
-  let frozen: { table: HashTable; nextSlot: number; throughSeq: number } | undefined;
+  /**
+   * The generation being merged, a slice at a time: its slots in event-time order (or undefined:
+   * slot order), the next position in that order, and the newest row seen.
+   */
+  let frozen: { table: HashTable; ordered: boolean; order: Float64Array | undefined; next: number; throughSeq: number } | undefined;
+
+  /** Puts the frozen generation's slots in event-time order (a few milliseconds, once a generation). */
+  const order = (): boolean => {
+    if (frozen === undefined || frozen.ordered) return false;
+    frozen.order = frozen.table.slotsByTime();
+    frozen.ordered = true;
+    return true;
+  };
   /** Newest event time in `event_keys`: younger events need no look there. */
   let coldMaxEventMs: number;
 
@@ -105,19 +118,25 @@ export function createEventKeys(db: Database): EventKeys {
     get merging() {
       return frozen !== undefined;
     },
+    prepare: order,
     merge(atLeast = MERGE_SLICE) {
       if (frozen === undefined && active.size >= GENERATION_SIZE) {
-        frozen = { table: active, nextSlot: 0, throughSeq: 0 };
+        // Frozen now, ordered and merged from the next call: the commit that fills a generation
+        // does not also wait for its ordering (the writer's idle moments usually take that).
+        frozen = { table: active, ordered: false, order: undefined, next: 0, throughSeq: 0 };
         active = new HashTable(tableCapacity(0));
+        return;
       }
       const slice = Math.max(atLeast, 2 * addedSinceMerge);
       addedSinceMerge = 0;
       if (frozen === undefined) return;
-      // A slice is sorted on its own (a few milliseconds), not the whole generation at once: that
-      // held the writer, and every commit waiting on it, for tens of milliseconds. Its keys still
-      // land near the end of event_keys, in order.
+      order();
+      // Slices follow event time, so each lands on a run of neighbouring event_keys pages (slices
+      // in slot order each touched pages across the whole generation's range, and small ones
+      // wrote most of them again every time). A slice is sorted by key on its own (a few
+      // milliseconds), never the whole generation: that held the writer for tens of milliseconds.
       const rows: KeyRow[] = [];
-      frozen.nextSlot = frozen.table.collect(frozen.nextSlot, slice, rows);
+      frozen.next = frozen.table.collect(frozen.order, frozen.next, slice, rows);
       rows.sort(byKey);
       let i = 0;
       for (; i + KEYS_PER_INSERT <= rows.length; i += KEYS_PER_INSERT) {
@@ -135,7 +154,7 @@ export function createEventKeys(db: Database): EventKeys {
       }
       for (const row of rows) if (row.seq > frozen.throughSeq) frozen.throughSeq = row.seq;
       if (rows.length > 0) coldMaxEventMs = Math.max(coldMaxEventMs, rows[rows.length - 1]!.eventMs);
-      if (frozen.nextSlot === frozen.table.slots) {
+      if (frozen.next === (frozen.order?.length ?? frozen.table.slots)) {
         // Every key of the generation is in event_keys: a restart reads back only later rows.
         setThrough.run(frozen.throughSeq);
         frozen = undefined;
@@ -151,6 +170,10 @@ function tableCapacity(keys: number): number {
   while (capacity < 4 * Math.max(keys, GENERATION_SIZE * 2)) capacity *= 2;
   return capacity;
 }
+
+/** slotsByTime packs a slot number into the low 20 bits; event times take the rest of a double's 53. */
+const SLOT_SPAN = 2 ** 20;
+const MAX_ORDERED_SPAN_MS = 2 ** 33;
 
 interface KeyRow {
   eventMs: number;
@@ -204,13 +227,43 @@ class HashTable {
     return this.keys.length;
   }
 
-  /** Appends the keys of the slots from `fromSlot` on to `rows`, up to `max` of them; returns the next slot to read. */
-  collect(fromSlot: number, max: number, rows: KeyRow[]): number {
-    let slot = fromSlot;
-    for (; slot < this.keys.length && rows.length < max; slot++) {
+  /**
+   * The occupied slots in event-time order, as numbers `(eventMs - earliest) * 2^20 + slot`
+   * sorted as a typed array (a few milliseconds, no comparator); undefined when a generation
+   * spans too long for that to stay exact (over ~99 days, or a table of more than 2^20 slots).
+   */
+  slotsByTime(): Float64Array | undefined {
+    if (this.keys.length > SLOT_SPAN) return undefined;
+    let earliest = Infinity;
+    let latest = -Infinity;
+    for (let slot = 0; slot < this.keys.length; slot++) {
+      if (this.keys[slot] === -1) continue;
+      const eventMs = this.times[slot]!;
+      if (!Number.isInteger(eventMs)) return undefined; // whole milliseconds only, for the packing
+      earliest = Math.min(earliest, eventMs);
+      latest = Math.max(latest, eventMs);
+    }
+    if (!(latest - earliest < MAX_ORDERED_SPAN_MS)) return undefined;
+    const order = new Float64Array(this.size);
+    let n = 0;
+    for (let slot = 0; slot < this.keys.length; slot++) {
+      if (this.keys[slot] !== -1) order[n++] = (this.times[slot]! - earliest) * SLOT_SPAN + slot;
+    }
+    return order.sort();
+  }
+
+  /**
+   * Appends up to `max` keys to `rows`, from position `from` of `order` (slotsByTime), or of the
+   * slots themselves when there is no order; returns the next position.
+   */
+  collect(order: Float64Array | undefined, from: number, max: number, rows: KeyRow[]): number {
+    let at = from;
+    const end = order?.length ?? this.keys.length;
+    for (; at < end && rows.length < max; at++) {
+      const slot = order === undefined ? at : order[at]! % SLOT_SPAN;
       if (this.keys[slot] !== -1) rows.push({ eventMs: this.times[slot]!, idHash: this.hashes[slot]!, seq: this.seqs[slot]! });
     }
-    return slot;
+    return at;
   }
 }
 
