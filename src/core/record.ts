@@ -22,6 +22,16 @@ export function renderRecord(event: Event, metadata: RecordEventsRequestMetadata
   return JSON.stringify(recordObject(event, metadata));
 }
 
+/** The metadata half of a record, as JSON text: a stream's is the same for each of its events. */
+export function recordMetadataJson(metadata: RecordEventsRequestMetadata): string {
+  return JSON.stringify(toJson(RecordEventsRequestMetadataSchema, metadata));
+}
+
+/** renderRecord, from the event's JSON object and recordMetadataJson: JSON.stringify of the record is exactly this. */
+export function renderRecordFromJson(event: JsonObject, metadataJson: string): string {
+  return `{"event":${JSON.stringify(event)},"metadata":${metadataJson}}`;
+}
+
 export function recordObject(event: Event, metadata: RecordEventsRequestMetadata): JsonObject {
   return {
     event: toJson(EventSchema, event),

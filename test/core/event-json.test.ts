@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { prepareEvent } from '../../src/core/pipeline.js';
 import { indexAllowlist } from '../../src/core/privacy/allowlist.js';
 import { eventJsonObject } from '../../src/core/wire/event-json.js';
-import { EventSchema, type Event } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
+import { recordMetadataJson, renderRecord, renderRecordFromJson } from '../../src/core/record.js';
+import { EventSchema, RecordEventsRequestMetadataSchema, type Event } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { sampleEvent } from '../../src/tools/sample-events.js';
 import { origin } from '../stores/store-contract.js';
 
@@ -66,6 +67,9 @@ describe('event JSON rendered from the wire (differential against protobuf-es to
       const expected = reference(entry.bytes);
       assert.ok(expected !== undefined);
       assert.equal(fast(entry.bytes), expected, `sample ${i}`);
+      // The whole record, as the PostgreSQL store and the sink write it.
+      const metadata = create(RecordEventsRequestMetadataSchema, { requestId: `r${i}` });
+      assert.equal(renderRecordFromJson(eventJsonObject(entry.bytes)!, recordMetadataJson(metadata)), renderRecord(fromBinary(EventSchema, entry.bytes), metadata));
     }
   });
 

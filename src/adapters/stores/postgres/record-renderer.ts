@@ -1,5 +1,5 @@
-import { fromBinary, toJson } from '@bufbuild/protobuf';
-import { renderRecord } from '../../../core/record.js';
+import { fromBinary } from '@bufbuild/protobuf';
+import { recordMetadataJson, renderRecord, renderRecordFromJson } from '../../../core/record.js';
 import { eventJsonObject } from '../../../core/wire/event-json.js';
 import type { StreamOrigin } from '../../../core/store.js';
 import {
@@ -39,7 +39,7 @@ export function createRecordRenderer(): RecordRenderer {
     let metadata: StreamMetadata | undefined;
     try {
       const decoded = fromBinary(RecordEventsRequestMetadataSchema, origin.metadataBytes);
-      metadata = { decoded, json: JSON.stringify(toJson(RecordEventsRequestMetadataSchema, decoded)) };
+      metadata = { decoded, json: recordMetadataJson(decoded) };
     } catch {
       metadata = undefined;
     }
@@ -51,9 +51,8 @@ export function createRecordRenderer(): RecordRenderer {
     if (metadata === undefined) return undefined;
     try {
       if (entry.event !== undefined) return renderRecord(entry.event, metadata.decoded);
-      // JSON.stringify({ event, metadata }) is exactly this concatenation.
       const event = eventJsonObject(entry.bytes);
-      if (event !== undefined) return `{"event":${JSON.stringify(event)},"metadata":${metadata.json}}`;
+      if (event !== undefined) return renderRecordFromJson(event, metadata.json);
       return renderRecord(fromBinary(EventSchema, entry.bytes), metadata.decoded);
     } catch {
       return undefined;
