@@ -102,3 +102,18 @@ it('moves a frozen generation of keys to event_keys while no writes come, and ma
     await store.close();
   }
 });
+
+it('takes one commit of more keys than a generation table holds (a huge payload of tiny events), and stays exact', async () => {
+  using dir = tempDir();
+  const store = openSqliteStore(join(dir.path, 'huge.db'));
+  try {
+    const count = 300_000; // past half of any table size the store starts with: the table must grow
+    const entries = Array.from({ length: count }, (_, k) => entry(k));
+    assert.ok((await store.write({ origin, entries })).every((o) => o.status === 'stored'));
+    const again = await store.write({ origin, entries: [entry(0), entry(count - 1), entry(count)] });
+    assert.deepEqual(again.map((o) => o.status), ['duplicate', 'duplicate', 'stored']);
+    assert.equal(await store.countEvents(), count + 1);
+  } finally {
+    await store.close();
+  }
+});

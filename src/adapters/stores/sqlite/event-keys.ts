@@ -35,7 +35,7 @@ export interface EventKeys {
   reload(): void;
 }
 
-/** Keys kept in memory before a generation is frozen and merged (a table is ~32 bytes a slot, 8 slots a key). */
+/** Keys kept in memory before a generation is frozen and merged (a table of 4 slots a key, 28 bytes a slot). */
 const GENERATION_SIZE = 1 << 16;
 /**
  * Keys moved to `event_keys` with each commit while a frozen generation is merged: at least this,
@@ -164,10 +164,14 @@ export function createEventKeys(db: Database): EventKeys {
   };
 }
 
-/** A power of two with room for a generation (and what a restart reads back) at most 1/4 full. */
+/**
+ * A power of two where a generation (or what a restart reads back, if more) fills a quarter of the
+ * slots: it freezes at the first commit past GENERATION_SIZE, and a commit's keys on top seldom
+ * make it grow. 7 MiB for a generation.
+ */
 function tableCapacity(keys: number): number {
   let capacity = 1024;
-  while (capacity < 4 * Math.max(keys, GENERATION_SIZE * 2)) capacity *= 2;
+  while (capacity < 4 * Math.max(keys, GENERATION_SIZE)) capacity *= 2;
   return capacity;
 }
 
@@ -186,19 +190,20 @@ const byKey = (a: KeyRow, b: KeyRow): number => a.eventMs - b.eventMs || a.idHas
 
 /**
  * Open addressing over typed arrays (linear probing; equal keys may repeat, a
- * lookup visits them all): ~40 bytes a key, no object per key for the GC.
+ * lookup visits them all): 28 bytes a slot, no object per key for the GC.
  */
 class HashTable {
-  private readonly keys: Float64Array;
-  private readonly seqs: Float64Array;
-  private readonly times: Float64Array;
-  private readonly hashes: Float64Array;
-  private readonly mask: number;
+  private keys: Int32Array;
+  private seqs: Float64Array;
+  private times: Float64Array;
+  private hashes: Float64Array;
+  private mask: number;
   size = 0;
 
   constructor(capacity: number) {
-    // Capacity is a power of two and never more than half full (merges keep it so).
-    this.keys = new Float64Array(capacity).fill(-1);
+    // Capacity is a power of two and never more than half full: a table grows (rarely: a generation
+    // freezes at a quarter full, but one commit may carry a huge payload of tiny events).
+    this.keys = new Int32Array(capacity).fill(-1);
     this.seqs = new Float64Array(capacity);
     this.times = new Float64Array(capacity);
     this.hashes = new Float64Array(capacity);
@@ -206,7 +211,7 @@ class HashTable {
   }
 
   add(key: number, seq: number, eventMs: number, idHash: number): void {
-    if (this.size * 2 >= this.keys.length) throw new Error('event key table is full');
+    if (this.size * 2 >= this.keys.length) this.grow();
     let slot = key & this.mask;
     while (this.keys[slot] !== -1) slot = (slot + 1) & this.mask;
     this.keys[slot] = key;
@@ -214,6 +219,15 @@ class HashTable {
     this.times[slot] = eventMs;
     this.hashes[slot] = idHash;
     this.size++;
+  }
+
+  private grow(): void {
+    const { keys, seqs, times, hashes } = this;
+    const larger = new HashTable(2 * keys.length);
+    for (let slot = 0; slot < keys.length; slot++) {
+      if (keys[slot] !== -1) larger.add(keys[slot]!, seqs[slot]!, times[slot]!, hashes[slot]!);
+    }
+    ({ keys: this.keys, seqs: this.seqs, times: this.times, hashes: this.hashes, mask: this.mask } = larger);
   }
 
   find(key: number, matches: (seq: number) => boolean): boolean {

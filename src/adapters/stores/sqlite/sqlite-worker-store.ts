@@ -3,6 +3,9 @@ import { retryable, type EventStore, type MaintenanceListener, type StoreHealth,
 import { startWorker } from './start-worker.js';
 import { packBatch, unpackOutcomes, type FromWorker, type SqliteWorkerData, type ToWorker } from './worker-protocol.js';
 
+/** Buffers kept for reuse: as many as batches are usually in flight. */
+const SPARE_BUFFERS = 16;
+
 /**
  * The SQLite store on its own thread. better-sqlite3 is synchronous: on the
  * gateway's thread every insert and fsync would stall decoding and gRPC I/O.
@@ -19,11 +22,17 @@ export async function openSqliteWorkerStore(
   const waiting = new Map<number, (message: FromWorker) => void>();
   let nextId = 0;
   let exited: string | undefined;
+  /**
+   * Buffers that batches came back in, packed again by the next batches: under load, a new buffer
+   * per batch freed only when the garbage collector got to it was most of the process's memory.
+   */
+  const spares: ArrayBuffer[] = [];
 
   await whenWorkerReady(worker);
 
   worker.on('message', (message: FromWorker) => {
     if (message.type === 'maintenance') onMaintenance?.(message.report);
+    if (message.type === 'written' && spares.length < SPARE_BUFFERS) spares.push(message.buffer);
     if (!('id' in message)) return;
     const settle = waiting.get(message.id);
     waiting.delete(message.id);
@@ -50,7 +59,7 @@ export async function openSqliteWorkerStore(
     async write(batch): Promise<WriteOutcome[]> {
       if (exited !== undefined || closing) return batch.entries.map(() => retryable(exited ?? 'store is closed'));
       if (batch.entries.length === 0) return [];
-      const packed = packBatch(batch);
+      const packed = packBatch(batch, spares.pop());
       const reply = await request({ type: 'write', id: nextId++, batch: packed }, [packed.buffer]);
       return reply.type === 'written' ? unpackOutcomes(reply.outcomes) : batch.entries.map(() => retryable(reply.type === 'failed' ? reply.reason : 'no answer'));
     },

@@ -7,7 +7,7 @@ import { packOutcomes, unpackBatch, type FromWorker, type SqliteWorkerData, type
  * off the gateway's event loop, which keeps decoding while a commit runs.
  */
 const port = parentPort!;
-const send = (message: FromWorker): void => port.postMessage(message);
+const send = (message: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 const { path, ...options } = workerData as SqliteWorkerData;
 
 let store: SqliteStore;
@@ -22,7 +22,10 @@ try {
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'write':
-      void store.write(unpackBatch(message.batch)).then((outcomes) => send({ type: 'written', id: message.id, outcomes: packOutcomes(outcomes) }));
+      // Once written, nothing refers to the batch's bytes: the buffer goes back to be packed again.
+      void store
+        .write(unpackBatch(message.batch))
+        .then((outcomes) => send({ type: 'written', id: message.id, outcomes: packOutcomes(outcomes), buffer: message.batch.buffer }, [message.batch.buffer]));
       break;
     case 'health':
       void store.health().then((health) => send({ type: 'health', id: message.id, health }));

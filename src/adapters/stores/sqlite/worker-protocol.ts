@@ -15,7 +15,8 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'failed'; reason: string }
-  | { type: 'written'; id: number; outcomes: PackedOutcomes }
+  /** `buffer`: the batch's, handed back (transferred) for the next batch to reuse. */
+  | { type: 'written'; id: number; outcomes: PackedOutcomes; buffer: ArrayBuffer }
   | { type: 'health'; id: number; health: StoreHealth }
   | { type: 'closed'; id: number }
   | { type: 'maintenance'; report: MaintenanceReport };
@@ -46,7 +47,11 @@ export interface PackedBatch {
   buffer: ArrayBuffer;
 }
 
-export function packBatch(batch: WriteBatch): PackedBatch {
+/**
+ * Packs a batch into `spare` when it is large enough (a buffer an earlier batch came back in), else
+ * into a new buffer with room to spare, so that the next batches of a similar size fit in it.
+ */
+export function packBatch(batch: WriteBatch, spare?: ArrayBuffer): PackedBatch {
   const { entries } = batch;
   const n = entries.length;
   let total = batch.origin.metadataBytes.length;
@@ -55,7 +60,7 @@ export function packBatch(batch: WriteBatch): PackedBatch {
     total += entry.bytes.length;
     strings += entry.kind === 'event' ? 3 : 4;
   }
-  const buffer = new ArrayBuffer(total);
+  const buffer = spare !== undefined && spare.byteLength >= total ? spare : new ArrayBuffer(Math.ceil((total * 1.25) / 65_536) * 65_536);
   const view = new Uint8Array(buffer);
   view.set(batch.origin.metadataBytes, 0);
   let offset = batch.origin.metadataBytes.length;
