@@ -43,7 +43,7 @@ const valueOf = (v: OtlpValue): string | number | boolean => v.stringValue ?? (v
 const attributesOf = (list: OtlpKeyValue[] = []): Record<string, string | number | boolean> => Object.fromEntries(list.map((kv) => [kv.key, valueOf(kv.value)]));
 
 /** An OTLP/HTTP receiver on 127.0.0.1: POST /v1/traces with JSON bodies (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/json). */
-async function startOtlpReceiver(): Promise<{ endpoint: string; bodies: string[]; contentTypes: string[]; spans: ReceivedSpan[]; close(): Promise<void> }> {
+async function startOtlpReceiver(): Promise<{ endpoint: string; bodies: string[]; contentTypes: string[]; spans: ReceivedSpan[]; [Symbol.asyncDispose](): Promise<void> }> {
   const bodies: string[] = [];
   const contentTypes: string[] = [];
   const spans: ReceivedSpan[] = [];
@@ -71,7 +71,9 @@ async function startOtlpReceiver(): Promise<{ endpoint: string; bodies: string[]
     bodies,
     contentTypes,
     spans,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    // Closed however the test ends: a gateway that refuses to start must fail the test, not leave
+    // this server holding the process open until the runner's timeout.
+    [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
@@ -85,7 +87,7 @@ const withoutOtel = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(p
 describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
   it('an export run and the gateway handling it form one trace: run, RecordEvents client call, server call, payload, store write; no secret in any attribute', async () => {
     using dir = tempDir();
-    const receiver = await startOtlpReceiver();
+    await using receiver = await startOtlpReceiver();
     const otel = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50' };
     const serve = await startServe(
       ['--listen', '127.0.0.1:0', '--store', `sqlite:${join(dir.path, 'telemetry.db')}`, '--license-public-key', VENDOR_KEY, '--privacy-allowlist', 'search::submitted::query'],
@@ -140,13 +142,12 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
       assert.equal(await serve.stop(), 0);
     } finally {
       await serve.stop();
-      await receiver.close();
     }
   });
 
   it('a managed service\'s unary RecordEvent: client and server call spans in one trace, payload and store write; a refused call ends with its code', async () => {
     using dir = tempDir();
-    const receiver = await startOtlpReceiver();
+    await using receiver = await startOtlpReceiver();
     const created = JSON.parse((await runCli(['token', 'create', '--name', 'traced-service'])).stdout) as { token: string; entry: unknown };
     const tokens = join(dir.path, 'tokens.json');
     writeFileSync(tokens, JSON.stringify([created.entry]));
@@ -181,13 +182,12 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
       assert.ok(!receiver.bodies.join('\n').includes(created.token), 'no span carries the token');
     } finally {
       await serve.stop();
-      await receiver.close();
     }
   });
 
   it('is off without an OTLP endpoint (or with OTEL_SDK_DISABLED): serve and export work and nothing is sent', async () => {
     using dir = tempDir();
-    const receiver = await startOtlpReceiver();
+    await using receiver = await startOtlpReceiver();
     const serve = await startServe(['--listen', '127.0.0.1:0', '--store', `sqlite:${join(dir.path, 'telemetry.db')}`], {
       env: { ...withoutOtel(), OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'not-traced' },
     });
@@ -205,13 +205,12 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
       assert.deepEqual(receiver.bodies, []);
     } finally {
       await serve.stop();
-      await receiver.close();
     }
   });
 
   it('sends OTLP protobuf by default (OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces), and --help names the variables', async () => {
     using dir = tempDir();
-    const receiver = await startOtlpReceiver();
+    await using receiver = await startOtlpReceiver();
     try {
       // An empty queue: the run is traced and no connection is made.
       const env = { ...withoutOtel(), TELEMETRY_GATEWAY_QUEUE: `sqlite:${join(dir.path, 'queue.db')}`, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint.replace('/v1/traces', '') };
@@ -220,7 +219,6 @@ describe('tracing (OpenTelemetry, OTLP/HTTP)', () => {
       assert.deepEqual(receiver.contentTypes, ['application/x-protobuf']);
       assert.ok(receiver.bodies[0]!.includes('telemetry_gateway.export') && receiver.bodies[0]!.includes('telemetry-gateway-exporter'));
     } finally {
-      await receiver.close();
     }
     for (const command of ['serve', 'export']) assert.match((await runCli([command, '--help'])).stdout, /OTEL_EXPORTER_OTLP_ENDPOINT/);
   });
