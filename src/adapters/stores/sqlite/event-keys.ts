@@ -97,8 +97,8 @@ export function createEventKeys(db: Database): EventKeys {
     has(eventMs, id) {
       const hash = idHash(id);
       const key = keyHash(eventMs, hash);
-      if (active.find(key, (seq) => confirm(seq, eventMs, id))) return true;
-      if (frozen?.table.find(key, (seq) => confirm(seq, eventMs, id))) return true;
+      if (active.find(key, eventMs, id, confirm)) return true;
+      if (frozen?.table.find(key, eventMs, id, confirm)) return true;
       if (eventMs > coldMaxEventMs) return false;
       // Usually no candidate, seldom one: one row read is cheaper than an iterator; all of them only
       // when the first is another id with the same hash and millisecond.
@@ -230,9 +230,10 @@ class HashTable {
     ({ keys: this.keys, seqs: this.seqs, times: this.times, hashes: this.hashes, mask: this.mask } = larger);
   }
 
-  find(key: number, matches: (seq: number) => boolean): boolean {
+  /** Whether a slot of `key` holds (eventMs, id), as `confirm` finds (a closure per lookup was garbage per event). */
+  find(key: number, eventMs: number, id: string, confirm: (seq: number, eventMs: number, id: string) => boolean): boolean {
     for (let slot = key & this.mask; this.keys[slot] !== -1; slot = (slot + 1) & this.mask) {
-      if (this.keys[slot] === key && matches(this.seqs[slot]!)) return true;
+      if (this.keys[slot] === key && confirm(this.seqs[slot]!, eventMs, id)) return true;
     }
     return false;
   }

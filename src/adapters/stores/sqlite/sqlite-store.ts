@@ -247,9 +247,13 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
       let outcomes: WriteOutcome[][];
       try {
         outcomes = this.db.transaction(() => {
-          const minutes = new Map<string, MinuteRollup>();
+          const minutes = new Map<string, Map<string, Map<string, MinuteRollup>>>();
           const result = group.map((w) => this.insertBatch(w.batch, newMetadataIds, minutes));
-          for (const m of minutes.values()) this.upsertMinute.run(m.minuteMs, m.metadataId, m.feature, m.action, m.events, m.lastMs, m.lastSeq);
+          for (const byFeature of minutes.values()) {
+            for (const byAction of byFeature.values()) {
+              for (const m of byAction.values()) this.upsertMinute.run(m.minuteMs, m.metadataId, m.feature, m.action, m.events, m.lastMs, m.lastSeq);
+            }
+          }
           this.keys.merge();
           return result;
         })();
@@ -297,25 +301,33 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
     return this.pending.splice(0, count);
   }
 
-  private insertBatch(batch: WriteBatch, newMetadataIds: Map<string, number>, minutes: Map<string, MinuteRollup>): WriteOutcome[] {
+  /**
+   * `minutes`: this commit's rollups, by sender and minute, feature, then action (maps of the strings
+   * the entries already hold: a key built per event was most of this thread's garbage).
+   */
+  private insertBatch(batch: WriteBatch, newMetadataIds: Map<string, number>, minutes: Map<string, Map<string, Map<string, MinuteRollup>>>): WriteOutcome[] {
     const split = splitRequestId(batch.origin.metadataBytes);
     const metadataId = this.metadataIdFor(batch.origin, split, newMetadataIds);
     const requestId = split.requestId || null;
     const receivedMs = Date.now();
     const minuteMs = receivedMs - (receivedMs % 60_000);
     const publisher = batch.origin.publisher;
+    const senderMinute = `${minuteMs}\u0000${metadataId}`;
+    let byFeature = minutes.get(senderMinute);
+    if (byFeature === undefined) minutes.set(senderMinute, (byFeature = new Map()));
     return batch.entries.map((entry) => {
       if (entry.kind === 'event') {
         if (this.keys.has(entry.timestampMs, entry.id)) return DUPLICATE;
         const seq = Number(
-          this.insertEvent.run(entry.id, metadataId, entry.feature, entry.action, publisher, entry.timestampMs, receivedMs, asBuffer(entry.bytes), requestId)
+          this.insertEvent.run(entry.id, metadataId, entry.feature, entry.action, publisher, entry.timestampMs, receivedMs, entry.bytes, requestId)
             .lastInsertRowid,
         );
         this.keys.add(entry.timestampMs, entry.id, seq);
-        const rollupKey = `${minuteMs}\u0000${metadataId}\u0000${entry.feature}\u0000${entry.action}`;
-        const rollup = minutes.get(rollupKey);
+        let byAction = byFeature.get(entry.feature);
+        if (byAction === undefined) byFeature.set(entry.feature, (byAction = new Map()));
+        const rollup = byAction.get(entry.action);
         if (rollup === undefined) {
-          minutes.set(rollupKey, { minuteMs, metadataId, feature: entry.feature, action: entry.action, events: 1, lastMs: receivedMs, lastSeq: seq });
+          byAction.set(entry.action, { minuteMs, metadataId, feature: entry.feature, action: entry.action, events: 1, lastMs: receivedMs, lastSeq: seq });
         } else {
           rollup.events++;
           rollup.lastSeq = seq;
@@ -330,7 +342,7 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
         publisher,
         entry.reason,
         receivedMs,
-        asBuffer(entry.bytes),
+        entry.bytes,
         requestId,
       );
       return STORED;
@@ -342,7 +354,7 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
     const digest = split.identityDigest;
     const known = this.metadataIds.get(digest) ?? newMetadataIds.get(digest);
     if (known !== undefined) return known;
-    this.insertMetadata.run(digest, origin.publisher, JSON.stringify(origin.source), asBuffer(split.identityBytes), Date.now());
+    this.insertMetadata.run(digest, origin.publisher, JSON.stringify(origin.source), split.identityBytes, Date.now());
     const id = this.selectMetadataId.get(digest) as number;
     newMetadataIds.set(digest, id);
     return id;
@@ -361,10 +373,6 @@ interface MinuteRollup {
 }
 
 type WithRequestId<Row> = Row & { requestId: string | null };
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
