@@ -29,7 +29,7 @@ export function createLiveStats(options: LiveStatsOptions = {}) {
   const seconds = createBucketSeries(1_000, 12);
   const totals = zeroCounts();
   /** Stored feature/action pairs per minute, newest 61 minutes. */
-  const pairMinutes = new Map<number, Map<string, FeatureActionCount>>();
+  const pairMinutes = new Map<number, MinutePairs>();
   const instances = new Map<string, InstanceSummary & { versionCheckedMs: number }>();
   const rejected: RejectedDetail[] = [];
   const writeMs: number[] = [];
@@ -119,10 +119,13 @@ export function createLiveStats(options: LiveStatsOptions = {}) {
       const merged = new Map<string, FeatureActionCount>();
       for (const [minuteMs, pairs] of pairMinutes) {
         if (minuteMs < fromMs) continue;
-        for (const [key, pair] of pairs) {
-          const sum = merged.get(key);
-          if (sum) sum.events += pair.events;
-          else merged.set(key, { ...pair });
+        for (const actions of pairs.byFeature.values()) {
+          for (const pair of actions.values()) {
+            const key = `${pair.feature}\u0000${pair.action}`;
+            const sum = merged.get(key);
+            if (sum) sum.events += pair.events;
+            else merged.set(key, { ...pair });
+          }
         }
       }
       return [...merged.values()];
@@ -139,16 +142,23 @@ export function createLiveStats(options: LiveStatsOptions = {}) {
     const minuteMs = at - (at % 60_000);
     let pairs = pairMinutes.get(minuteMs);
     if (!pairs) {
-      pairMinutes.set(minuteMs, (pairs = new Map()));
+      pairMinutes.set(minuteMs, (pairs = { size: 0, byFeature: new Map() }));
       for (const oldest of pairMinutes.keys()) {
         if (pairMinutes.size <= 61) break;
         pairMinutes.delete(oldest);
       }
     }
-    const key = `${feature}\u0000${action}`;
-    const pair = pairs.get(key);
-    if (pair) pair.events++;
-    else if (pairs.size < maxKeys) pairs.set(key, { feature, action, events: 1 });
+    // By the event's own strings: counted for every stored event, a key built for each was garbage.
+    let actions = pairs.byFeature.get(feature);
+    const pair = actions?.get(action);
+    if (pair) {
+      pair.events++;
+      return;
+    }
+    if (pairs.size >= maxKeys) return;
+    if (!actions) pairs.byFeature.set(feature, (actions = new Map()));
+    actions.set(action, { feature, action, events: 1 });
+    pairs.size++;
   }
 
   function keepRejected(origin: StreamOrigin, entry: Extract<StoreEntry, { kind: 'rejected' }>, at: number): void {
@@ -170,3 +180,9 @@ export function createLiveStats(options: LiveStatsOptions = {}) {
 }
 
 export type LiveStats = ReturnType<typeof createLiveStats>;
+
+/** One minute's stored feature/action pairs, by feature then action, and how many pairs. */
+interface MinutePairs {
+  size: number;
+  byFeature: Map<string, Map<string, FeatureActionCount>>;
+}

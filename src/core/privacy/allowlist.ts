@@ -36,17 +36,22 @@ export interface AllowlistIndex {
 }
 
 export function indexAllowlist(allowlist: Allowlist): AllowlistIndex {
-  const byType = new Map<string, Set<string>>();
+  // feature -> action (or `*`) -> keys: asked for every event that carries private metadata, so it is
+  // looked up by the event's own strings rather than by a key built for each event.
+  const byFeature = new Map<string, Map<string, Set<string>>>();
   for (const { feature, action, keys } of allowlist) {
-    const type = `${feature}/${action}`;
-    const known = byType.get(type) ?? new Set<string>();
+    let actions = byFeature.get(feature);
+    if (actions === undefined) byFeature.set(feature, (actions = new Map()));
+    const known = actions.get(action) ?? new Set<string>();
     for (const key of keys) known.add(key);
-    byType.set(type, known);
+    actions.set(action, known);
   }
   return {
     allowedKeys(feature, action) {
-      const exact = byType.get(`${feature}/${action}`);
-      const any = byType.get(`${feature}/*`);
+      const actions = byFeature.get(feature);
+      if (actions === undefined) return undefined;
+      const exact = actions.get(action);
+      const any = actions.get('*');
       if (exact && any) return new Set([...exact, ...any]);
       return exact ?? any;
     },
