@@ -3,8 +3,12 @@ import { retryable, type EventStore, type MaintenanceListener, type StoreHealth,
 import { startWorker } from './start-worker.js';
 import { packBatch, unpackOutcomes, type FromWorker, type SqliteWorkerData, type ToWorker } from './worker-protocol.js';
 
-/** Buffers kept for reuse: as many as batches are usually in flight. */
+/**
+ * Buffers kept for reuse: about as many as batches are in flight under load, and only ordinary
+ * ones (a typical payload's batch takes ~300 KB), so a few huge batches leave nothing large behind.
+ */
 const SPARE_BUFFERS = 16;
+const MAX_SPARE_BYTES = 1 << 20;
 
 /**
  * The SQLite store on its own thread. better-sqlite3 is synchronous: on the
@@ -24,7 +28,7 @@ export async function openSqliteWorkerStore(
   let exited: string | undefined;
   /**
    * Buffers that batches came back in, packed again by the next batches: under load, a new buffer
-   * per batch freed only when the garbage collector got to it was most of the process's memory.
+   * per batch, freed only when the garbage collector got to it, held tens of MB at the peak.
    */
   const spares: ArrayBuffer[] = [];
 
@@ -32,7 +36,7 @@ export async function openSqliteWorkerStore(
 
   worker.on('message', (message: FromWorker) => {
     if (message.type === 'maintenance') onMaintenance?.(message.report);
-    if (message.type === 'written' && spares.length < SPARE_BUFFERS) spares.push(message.buffer);
+    if (message.type === 'written' && spares.length < SPARE_BUFFERS && message.buffer.byteLength <= MAX_SPARE_BYTES) spares.push(message.buffer);
     if (!('id' in message)) return;
     const settle = waiting.get(message.id);
     waiting.delete(message.id);
