@@ -138,10 +138,10 @@ function scanTopLevel(c: WireCursor & { buf: Buffer }, end: number): ScannedEven
         result.timestamp = scanTimestamp(c, bodyEnd);
         break;
       case 3:
-        result.feature = readString(buf, bodyStart, bodyEnd);
+        result.feature = readName(buf, bodyStart, bodyEnd);
         break;
       case 4:
-        result.action = readString(buf, bodyStart, bodyEnd);
+        result.action = readName(buf, bodyStart, bodyEnd);
         break;
       case 6:
         result.parameters = { start: fieldStart, end: bodyEnd, bodyStart };
@@ -163,6 +163,39 @@ function readString(buf: Buffer, start: number, end: number): string {
   const value = readUtf8(buf, start, end, nativeIsUtf8);
   if (value === undefined) throw OUTSIDE;
   return value;
+}
+
+/**
+ * Recently read feature and action names, by a hash of their bytes: the same
+ * few names come in event after event, and a string read once is handed out
+ * again for the same bytes instead of a new one per event (which lived until
+ * the payload's answer, and was hashed afresh by every Map it was looked up
+ * in). A slot holds one name; a name of another's slot replaces it, so a
+ * sender of ever new names only ever fills the slots.
+ */
+const NAME_SLOTS = 256;
+/** Longer names are read as they come. */
+const MAX_CACHED_NAME = 64;
+const cachedNames = new Array<string | undefined>(NAME_SLOTS);
+/** The bytes of each slot's name (valid UTF-8: they were read into it). */
+const cachedNameBytes = new Array<Uint8Array | undefined>(NAME_SLOTS);
+
+function readName(buf: Buffer, start: number, end: number): string {
+  const length = end - start;
+  if (length > MAX_CACHED_NAME) return readString(buf, start, end);
+  let hash = length;
+  for (let i = start; i < end; i++) hash = (Math.imul(hash, 31) + buf[i]!) | 0;
+  const slot = hash & (NAME_SLOTS - 1);
+  const known = cachedNameBytes[slot];
+  if (known !== undefined && known.length === length) {
+    let i = 0;
+    while (i < length && known[i] === buf[start + i]) i++;
+    if (i === length) return cachedNames[slot]!;
+  }
+  const name = readString(buf, start, end);
+  cachedNameBytes[slot] = new Uint8Array(buf.subarray(start, end)); // a copy: buf is the request
+  cachedNames[slot] = name;
+  return name;
 }
 
 function scanTimestamp(c: WireCursor, end: number): { seconds: number | bigint; nanos: number } {
@@ -250,9 +283,14 @@ function seenBefore(buf: Uint8Array, count: number): boolean {
   return false;
 }
 
+/** findEntryKey's cursor, reused: one object per map entry was garbage made per private key. */
+const entryCursor: WireCursor = { buf: new Uint8Array(0), pos: 0 };
+
 /** Finds the key of a map entry already validated by walkMessage (an absent key is the empty one). */
 function findEntryKey(buf: Uint8Array, start: number, end: number): void {
-  const c: WireCursor = { buf, pos: start };
+  const c = entryCursor;
+  c.buf = buf;
+  c.pos = start;
   keyStart = keyEnd = start;
   while (c.pos < end) {
     const tag = readVarint32(c, end);

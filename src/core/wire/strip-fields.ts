@@ -53,20 +53,41 @@ export function stripPrivateFields(bytes: Uint8Array, scan: ScannedEvent): Uint8
   return out;
 }
 
+/** Segments up to this long are copied byte by byte: a view made to copy a few bytes cost more. */
+const SHORT_COPY = 32;
+
 /** Copies bytes [from, to) to `out` at `pos`; returns the position after them. */
 function copy(bytes: Uint8Array, from: number, to: number, out: Uint8Array, pos: number): number {
   if (to <= from) return pos;
+  if (to - from <= SHORT_COPY) {
+    for (let i = from; i < to; i++) out[pos++] = bytes[i]!;
+    return pos;
+  }
   out.set(bytes.subarray(from, to), pos);
   return pos + to - from;
 }
 
+/** Bytes carved from one slab at a time (one view per event, no Buffer object besides). */
+const SLAB_BYTES = 64 * 1024;
+/** Events at least this large get an ArrayBuffer of their own. */
+const MAX_CARVED = 4 * 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
 /**
- * An uninitialised Uint8Array carved from Node's shared allocation pool (for
- * sizes under 4 KiB): every byte is written before it is read, and a new
- * ArrayBuffer per event (zero-filled, tracked by the garbage collector on its
- * own) cost more than the splice itself on a gateway stripping every event.
+ * An uninitialised Uint8Array carved from a shared slab: every byte is written
+ * before it is read, and a new ArrayBuffer per event (zero-filled, tracked by
+ * the garbage collector on its own) cost more than the splice itself on a
+ * gateway stripping every event. Offsets stay 8-byte aligned, as in Node's own
+ * pool. A slab is freed once no event carved from it is held.
  */
 function pooledBytes(length: number): Uint8Array {
-  const buffer = Buffer.allocUnsafe(length);
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
+  if (length >= MAX_CARVED) return new Uint8Array(length);
+  if (slabUsed + length > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, length);
+  slabUsed += (length + 7) & ~7;
+  return out;
 }
