@@ -112,17 +112,42 @@ export function unpackBatch(packed: PackedBatch): WriteBatch {
     at += length;
     return text.slice(at - length, at);
   };
+  const nextName = (): string => {
+    const length = textLengths[s++]!;
+    at += length;
+    return nameAt(text, at - length, length);
+  };
   const entries = new Array<StoreEntry>(kinds.length);
   for (let i = 0; i < kinds.length; i++) {
     const bytes = new Uint8Array(buffer, spans[2 * i]!, spans[2 * i + 1]!);
     const id = next();
-    const feature = next();
-    const action = next();
+    const feature = nextName();
+    const action = nextName();
     entries[i] = kinds[i] === 1
       ? { kind: 'event', id, feature, action, timestampMs: timestampsMs[i]!, bytes }
       : { kind: 'rejected', id, feature, action, reason: next(), bytes };
   }
   return { origin: { ...origin, metadataBytes: new Uint8Array(buffer, metadataOffset, metadataLength) }, entries };
+}
+
+/**
+ * Feature and action names of recent batches, by a hash of their first and last
+ * characters and length: the same few names come in batch after batch, and the
+ * writer looks each one up in its rollup maps and binds it. A name found here
+ * is the same string as last time (its hash computed once); a new one is
+ * copied out of the batch's text, so the cache holds no batch's text alive.
+ */
+const NAME_SLOTS = 256;
+const names = new Array<string | undefined>(NAME_SLOTS);
+
+function nameAt(text: string, start: number, length: number): string {
+  if (length === 0) return '';
+  const slot = (length * 31 + text.charCodeAt(start) * 7 + text.charCodeAt(start + length - 1)) & (NAME_SLOTS - 1);
+  const known = names[slot];
+  if (known !== undefined && known.length === length && text.startsWith(known, start)) return known;
+  const name = Buffer.from(text.slice(start, start + length), 'utf16le').toString('utf16le');
+  names[slot] = name;
+  return name;
 }
 
 /** Outcomes as one status byte each (0 stored, 1 duplicate, 2 retryable) and the retryable reasons by index. */
