@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { openSqliteReader } from '../../src/adapters/stores/sqlite/sqlite-store.js';
 import { openSqliteWorkerStore, whenWorkerReady } from '../../src/adapters/stores/sqlite/sqlite-worker-store.js';
+import { pollUntil } from '../helpers/poll.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { describeStoreContract, eventEntry, origin } from './store-contract.js';
 
@@ -53,4 +54,24 @@ it('sqlite on a writer thread: entry bytes that are views into a larger buffer a
   const rows = await reader.listEvents({ limit: 10 });
   assert.deepEqual(rows.map((r) => Buffer.from(r.eventBytes).toString()), ['first', 'second']);
   await reader.close();
+});
+
+// The writer's own checkpoint waits for 16 MiB of WAL (4,096 pages; SQLite's default would be 1,000):
+// 1.5 MB of events (~400 pages) reach the database file only through the checkpointer thread.
+it('sqlite on a writer thread: committed pages are copied into the database file by the checkpointer thread', async () => {
+  using dir = tempDir();
+  const path = join(dir.path, 'store.db');
+  const store = await openSqliteWorkerStore(path);
+  try {
+    const sizeBefore = statSync(path).size;
+    const bytes = Buffer.alloc(900, 7);
+    for (let batch = 0; batch < 3; batch++) {
+      const entries = Array.from({ length: 500 }, () => ({ ...eventEntry(), bytes }));
+      const outcomes = await store.write({ origin: origin(), entries });
+      assert.ok(outcomes.every((o) => o.status === 'stored'));
+    }
+    await pollUntil('the database file to take the committed pages', () => (statSync(path).size >= sizeBefore + 1_000_000 ? true : undefined));
+  } finally {
+    await store.close();
+  }
 });

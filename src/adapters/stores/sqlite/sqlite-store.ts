@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { ensurePrivateFile } from '../../fs/private-file.js';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import {
@@ -19,6 +20,8 @@ import {
 } from '../../../core/store.js';
 import { splitRequestId, withStreamMetadata, type SplitMetadata } from '../../../core/wire/request-id.js';
 import { createEventKeys, type EventKeys } from './event-keys.js';
+import type { CheckpointerData } from './sqlite-checkpointer.js';
+import { startWorker } from './start-worker.js';
 import { migrate } from './schema.js';
 import { createSqliteRetention, type SqliteRetention } from './sqlite-retention.js';
 
@@ -34,6 +37,11 @@ export interface SqliteStoreOptions {
   retentionIntervalMs?: number;
   /** Told what each retention pass deleted, or why it failed. */
   onMaintenance?: MaintenanceListener;
+  /**
+   * Checkpoints on a thread of their own (sqlite-checkpointer.ts) rather than inside the commits
+   * (the writer thread turns this on; a file store only).
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 export type SqliteStore = EventStore & EventReader;
@@ -65,12 +73,30 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   migrate(db);
-  const store = new SqliteEventStore(db, `sqlite:${path}`, options.maxEntriesPerCommit ?? 20_000);
+  let checkpointer: Worker | undefined;
+  if (options.backgroundCheckpoints && path !== ':memory:') {
+    // The commits' own checkpoint becomes the bound under load that never pauses (sqlite-checkpointer.ts).
+    db.pragma(`wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
+    const workerData: CheckpointerData = { path, intervalMs: CHECKPOINT_INTERVAL_MS };
+    checkpointer = startWorker('sqlite-checkpointer', { workerData });
+    // Should it fail, the commits checkpoint by themselves, as without it.
+    checkpointer.on('error', () => {});
+  }
+  const store = new SqliteEventStore(db, `sqlite:${path}`, options.maxEntriesPerCommit ?? 20_000, checkpointer);
   if (options.retentionMs !== undefined) {
     store.startRetention(createSqliteRetention(db, { retentionMs: options.retentionMs }), options.retentionIntervalMs ?? 60_000, options.onMaintenance);
   }
   return store;
 }
+
+/** Between the checkpointer's passes: each copies what a few thousand events wrote at full load. */
+const CHECKPOINT_INTERVAL_MS = 50;
+/**
+ * WAL pages past which a commit checkpoints by itself (SQLite's default is 1,000): the WAL restarts
+ * from its start only when a write begins with every page copied, which under load that never
+ * pauses only a checkpoint by the writer itself brings about. 16 MiB of WAL.
+ */
+const FALLBACK_CHECKPOINT_PAGES = 4096;
 
 /** A read-only view of a store file, for the CLI; does not create anything. */
 export function openSqliteReader(path: string): EventReader {
@@ -144,6 +170,7 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
     db: Database,
     readonly description: string,
     private readonly maxEntriesPerCommit: number,
+    private readonly checkpointer?: Worker,
   ) {
     super(db);
     this.insertMetadata = db.prepare(
@@ -235,6 +262,7 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
     if (this.closed) return;
     clearInterval(this.retentionTimer);
     this.flush();
+    await this.checkpointer?.terminate();
     await super.close();
   }
 

@@ -12,7 +12,7 @@ const { path, ...options } = workerData as SqliteWorkerData;
 
 let store: SqliteStore;
 try {
-  store = openSqliteStore(path, { ...options, onMaintenance: (report) => send({ type: 'maintenance', report }) });
+  store = openSqliteStore(path, { ...options, backgroundCheckpoints: true, onMaintenance: (report) => send({ type: 'maintenance', report }) });
   send({ type: 'ready' });
 } catch (error) {
   send({ type: 'failed', reason: error instanceof Error ? error.message : String(error) });

@@ -1,7 +1,7 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
-/** The worker modules of this folder: the writer thread and the dashboard's reader thread. */
-export type SqliteWorkerModule = 'sqlite-worker' | 'sqlite-dashboard-worker';
+/** The worker modules of this folder: the writer thread, its checkpointer and the dashboard's reader thread. */
+export type SqliteWorkerModule = 'sqlite-worker' | 'sqlite-checkpointer' | 'sqlite-dashboard-worker';
 
 /**
  * The young generation of these threads, in MB (V8's default, 48 on 64 bits, is sized for a main
