@@ -5,7 +5,9 @@
  * decodes and acknowledges (bench/go/ackserver) and (b) `serve` with default
  * settings (SQLite, privacy enforcement on, empty allowlist). Prints one JSON
  * line per measurement:
- *   1. as fast as acknowledged: events/s of both, the ratio, payload-ack p50/p99
+ *   1. as fast as acknowledged: events/s of both, the ratio, payload-ack p50/p99, and the gateway's
+ *      CPU time per event, in all and on its two busiest threads (what a host that runs slower some
+ *      hours than others changes least: compare runs by it)
  *   2. paced at BENCH_PACED_RATE (40,000) events/s: p50/p99 of both
  *   3. six back-to-back rounds of BENCH_ROUND_SECONDS (10) into one store file: each round's rate
  *   4. the gateway's peak RSS over all of it
@@ -20,7 +22,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { eventListToArray } from '../src/core/wire/event-list.js';
@@ -66,10 +68,12 @@ try {
   loadgen(serve.address, { seconds: 2 });
   loadgen(ackAddress, { seconds: 2 });
 
+  const cpu = threadCpu(serve);
   const gateway = loadgen(serve.address, { seconds: SECONDS });
+  const gatewayCpu = cpu.perEvent(gateway.events);
   const ackOnly = loadgen(ackAddress, { seconds: SECONDS });
   print('1. as fast as acknowledged', {
-    gateway,
+    gateway: { ...gateway, cpuMicrosPerEvent: gatewayCpu },
     ackOnlyGrpcGo: ackOnly,
     ratio: round(gateway.eventsPerSecond / ackOnly.eventsPerSecond, 3),
   });
@@ -108,7 +112,9 @@ if (process.env.BENCH_ONLY !== '1' && process.env.BENCH_STORE === undefined) {
     const gateway = await startServe(['--listen', '127.0.0.1:0', '--store', store.url, '--log-level', 'warn']);
     try {
       loadgen(gateway.address, { seconds: 2 });
-      print(`5. ${label} store`, { gateway: loadgen(gateway.address, { seconds: SECONDS }), peakRssMiB: peakRssMiB(gateway) });
+      const cpu = threadCpu(gateway);
+      const result = loadgen(gateway.address, { seconds: SECONDS });
+      print(`5. ${label} store`, { gateway: { ...result, cpuMicrosPerEvent: cpu.perEvent(result.events) }, peakRssMiB: peakRssMiB(gateway) });
     } finally {
       await gateway.stop();
       await store.drop();
@@ -173,6 +179,32 @@ function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(n);
   return b;
+}
+
+/** CPU time of each of the process's threads from now: per event, in all and on the two busiest threads. */
+function threadCpu(p: ServeProcess): { perEvent(events: number): { total: number; busiestThreads: number[] } } {
+  const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  const read = (): Map<string, number> => {
+    const ticks = new Map<string, number>();
+    for (const tid of readdirSync(`/proc/${p.child.pid}/task`)) {
+      try {
+        // utime and stime: fields 14 and 15, counted after the ")" that ends the thread's name.
+        const fields = readFileSync(`/proc/${p.child.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        ticks.set(tid, Number(fields[11]) + Number(fields[12]));
+      } catch {
+        // a thread that ended meanwhile
+      }
+    }
+    return ticks;
+  };
+  const before = read();
+  return {
+    perEvent(events) {
+      const used = [...read()].map(([tid, ticks]) => ((ticks - (before.get(tid) ?? 0)) / ticksPerSecond) * 1e6 / events);
+      const micros = (n: number): number => round(n, 2);
+      return { total: micros(used.reduce((a, b) => a + b, 0)), busiestThreads: used.sort((a, b) => b - a).slice(0, 2).map(micros) };
+    },
+  };
 }
 
 function peakRssMiB(p: ServeProcess): number {
