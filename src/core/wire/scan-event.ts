@@ -283,14 +283,9 @@ function seenBefore(buf: Uint8Array, count: number): boolean {
   return false;
 }
 
-/** findEntryKey's cursor, reused: one object per map entry was garbage made per private key. */
-const entryCursor: WireCursor = { buf: new Uint8Array(0), pos: 0 };
-
 /** Finds the key of a map entry already validated by walkMessage (an absent key is the empty one). */
 function findEntryKey(buf: Uint8Array, start: number, end: number): void {
-  const c = entryCursor;
-  c.buf = buf;
-  c.pos = start;
+  const c: WireCursor = { buf, pos: start };
   keyStart = keyEnd = start;
   while (c.pos < end) {
     const tag = readVarint32(c, end);
@@ -309,8 +304,9 @@ let nonFinite = false;
 /**
  * The stack of messages walkMessage is inside: a message type, where its body
  * ends, and which of its singular fields it has seen. Reused by every walk
- * (walks never overlap): three arrays a walk were a fifth of the scan's garbage,
- * as a Struct's every map entry is a walk of its own.
+ * (walks never overlap, and hold no bytes): three new arrays a walk were
+ * garbage made per private metadata key, a Struct's every map entry being a
+ * walk of its own.
  */
 const walkTypes = new Array<MessageType>(MAX_SCAN_NESTING + 1);
 const walkEnds = new Float64Array(MAX_SCAN_NESTING + 1);

@@ -75,11 +75,12 @@ let slab = new ArrayBuffer(SLAB_BYTES);
 let slabUsed = 0;
 
 /**
- * An uninitialised Uint8Array carved from a shared slab: every byte is written
- * before it is read, and a new ArrayBuffer per event (zero-filled, tracked by
- * the garbage collector on its own) cost more than the splice itself on a
- * gateway stripping every event. Offsets stay 8-byte aligned, as in Node's own
- * pool. A slab is freed once no event carved from it is held.
+ * A Uint8Array carved from a shared slab (zero-filled once per 64 KiB, not
+ * per event): a new ArrayBuffer per event (zero-filled, tracked by the garbage
+ * collector on its own) cost more than the splice itself on a gateway
+ * stripping every event, and Node's pool made a Buffer object besides each
+ * view. Offsets stay 8-byte aligned, as in Node's pool. A slab is freed once
+ * no event carved from it is held.
  */
 function pooledBytes(length: number): Uint8Array {
   if (length >= MAX_CARVED) return new Uint8Array(length);
