@@ -188,8 +188,9 @@ function threadCpu(p: ServeProcess): { perEvent(events: number): { total: number
     const ticks = new Map<string, number>();
     for (const tid of readdirSync(`/proc/${p.child.pid}/task`)) {
       try {
-        // utime and stime: fields 14 and 15, counted after the ")" that ends the thread's name.
-        const fields = readFileSync(`/proc/${p.child.pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        // utime and stime: fields 14 and 15, counted after the last ")", which ends the thread's name (a name may hold one).
+        const stat = readFileSync(`/proc/${p.child.pid}/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
         ticks.set(tid, Number(fields[11]) + Number(fields[12]));
       } catch {
         // a thread that ended meanwhile
