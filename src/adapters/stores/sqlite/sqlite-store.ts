@@ -309,8 +309,7 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
       this.idleMergeScheduled = false;
       if (this.closed || this.pending.length > 0 || !this.keys.merging) return;
       try {
-        // One step per idle moment: ordering a generation's keys, or moving a slice of them.
-        if (!this.keys.prepare()) this.db.transaction(() => this.keys.merge(IDLE_MERGE_SLICE))();
+        this.db.transaction(() => this.keys.merge(IDLE_MERGE_SLICE))();
       } catch {
         this.keys.reload(); // the next commit or pass tries again
         return;
