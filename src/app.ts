@@ -67,7 +67,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
   };
   const store =
     overrides.store ??
-    (await openStoreRetryingWhenDown(config.store, config.retention > 0 ? { retentionMs: config.retention, onMaintenance } : {}, {
+    (await openStoreRetryingWhenDown(config.store, config.retention > 0 ? { retentionMs: config.retention, onMaintenance } : { onMaintenance }, {
       // Serving, not ready, until it answers: a replica that starts before its database must not crash-loop.
       unreachable: (reason, nextAttemptMs) => logger.warn({ reason, nextAttemptMs }, 'store not reachable; not ready, retrying in the background'),
       opened: () => logger.info('store reachable; ready once the next health check passes'),

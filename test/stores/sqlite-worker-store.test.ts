@@ -3,6 +3,8 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { Worker } from 'node:worker_threads';
+import type { MaintenanceReport } from '../../src/core/store.js';
+import { runBackgroundCheckpoints } from '../../src/adapters/stores/sqlite/background-checkpoints.js';
 import { openSqliteReader } from '../../src/adapters/stores/sqlite/sqlite-store.js';
 import { openSqliteWorkerStore, whenWorkerReady } from '../../src/adapters/stores/sqlite/sqlite-worker-store.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -74,4 +76,24 @@ it('sqlite on a writer thread: committed pages are copied into the database file
   } finally {
     await store.close();
   }
+});
+
+// A checkpointer thread that fails (here: its file does not exist) is reported, and started again.
+it('sqlite checkpointer: a thread that fails is reported as a failed maintenance pass and started again', async () => {
+  using dir = tempDir();
+  const reports: MaintenanceReport[] = [];
+  const checkpoints = runBackgroundCheckpoints(join(dir.path, 'missing.db'), { intervalMs: 10, restartMs: 50, report: (r) => reports.push(r) });
+  try {
+    await pollUntil('two failures: the first thread and the one started after it', () => (reports.length >= 2 ? true : undefined));
+  } finally {
+    await checkpoints.stop();
+  }
+  for (const report of reports) {
+    assert.equal(report.ok, false);
+    assert.match(report.ok ? '' : report.reason, /^sqlite checkpointer thread failed .*: unable to open database file \(SQLITE_CANTOPEN\)$/);
+  }
+  // Stopped: no thread is started again.
+  const seen = reports.length;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(reports.length, seen);
 });

@@ -30,7 +30,7 @@ export function rejectionReasonLabel(reason: string): string {
 export interface GatewayMetrics {
   registry: Registry;
   observer: IngestObserver;
-  /** Counts what the store's background maintenance (retention) did and how often it failed. */
+  /** Counts what the store's background maintenance (retention, the SQLite checkpointer thread) did and how often it failed. */
   maintenance: MaintenanceListener;
 }
 
@@ -188,7 +188,7 @@ export function createGatewayMetrics(): GatewayMetrics {
   });
   const maintenancePasses = new Counter({
     name: 'telemetry_gateway_store_maintenance_passes_total',
-    help: 'Background store maintenance (retention) passes, by result (ok, failed); a failed pass is retried at the next one.',
+    help: 'Background store maintenance (retention passes, SQLite checkpointer thread failures), by result (ok, failed); what failed is retried.',
     labelNames: ['result'],
     registers: [registry],
   });

@@ -22,7 +22,17 @@ export interface CheckpointerData {
   intervalMs: number;
 }
 
-const db = new BetterSqlite3(path, { fileMustExist: true });
+const db = openDatabase();
+
+function openDatabase(): BetterSqlite3.Database {
+  try {
+    return new BetterSqlite3(path, { fileMustExist: true });
+  } catch (error) {
+    // better-sqlite3's SqliteError reaches the parent thread as `{ code }` alone: a plain Error keeps the message.
+    const { message, code } = error as { message?: string; code?: string };
+    throw new Error(code ? `${message} (${code})` : String(message ?? error));
+  }
+}
 setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');

@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import { ensurePrivateFile } from '../../fs/private-file.js';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import {
@@ -20,8 +19,7 @@ import {
 } from '../../../core/store.js';
 import { splitRequestId, withStreamMetadata, type SplitMetadata } from '../../../core/wire/request-id.js';
 import { createEventKeys, type EventKeys } from './event-keys.js';
-import type { CheckpointerData } from './sqlite-checkpointer.js';
-import { startWorker } from './start-worker.js';
+import { runBackgroundCheckpoints, type BackgroundCheckpoints } from './background-checkpoints.js';
 import { migrate } from './schema.js';
 import { createSqliteRetention, type SqliteRetention } from './sqlite-retention.js';
 
@@ -73,14 +71,11 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   migrate(db);
-  let checkpointer: Worker | undefined;
+  let checkpointer: BackgroundCheckpoints | undefined;
   if (options.backgroundCheckpoints && path !== ':memory:') {
     // The commits' own checkpoint becomes the bound under load that never pauses (sqlite-checkpointer.ts).
     db.pragma(`wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
-    const workerData: CheckpointerData = { path, intervalMs: CHECKPOINT_INTERVAL_MS };
-    checkpointer = startWorker('sqlite-checkpointer', { workerData });
-    // Should it fail, the commits checkpoint by themselves, as without it.
-    checkpointer.on('error', () => {});
+    checkpointer = runBackgroundCheckpoints(path, { intervalMs: CHECKPOINT_INTERVAL_MS, restartMs: CHECKPOINTER_RESTART_MS, report: options.onMaintenance });
   }
   const store = new SqliteEventStore(db, `sqlite:${path}`, options.maxEntriesPerCommit ?? 20_000, checkpointer);
   if (options.retentionMs !== undefined) {
@@ -97,6 +92,8 @@ const CHECKPOINT_INTERVAL_MS = 50;
  * pauses only a checkpoint by the writer itself brings about. 16 MiB of WAL.
  */
 const FALLBACK_CHECKPOINT_PAGES = 4096;
+/** After the checkpointer thread failed: when it is started again. */
+const CHECKPOINTER_RESTART_MS = 10_000;
 
 /** A read-only view of a store file, for the CLI; does not create anything. */
 export function openSqliteReader(path: string): EventReader {
@@ -170,7 +167,7 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
     db: Database,
     readonly description: string,
     private readonly maxEntriesPerCommit: number,
-    private readonly checkpointer?: Worker,
+    private readonly checkpointer?: BackgroundCheckpoints,
   ) {
     super(db);
     this.insertMetadata = db.prepare(
@@ -262,7 +259,7 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
     if (this.closed) return;
     clearInterval(this.retentionTimer);
     this.flush();
-    await this.checkpointer?.terminate();
+    await this.checkpointer?.stop();
     await super.close();
   }
 
