@@ -20,7 +20,8 @@ const ROLLUP_SHARDS = 16;
  * (measured: ~10 vs ~7 µs of server CPU per 1 KB record). What a batch's
  * entries share (sender digest, publisher, request id) travels once per batch,
  * each row naming its batch: repeated per row, those text[] elements were
- * escaped in JS one by one, a tenth of the gateway thread's time.
+ * escaped in JS one by one (node-postgres's share of the gateway thread fell
+ * from 5.1% to 4.1%).
  *
  * Dedup: the key is (event_time, event_id) (postgres-partitions.ts). ON
  * CONFLICT names no constraint, so any unique index a row hits makes it a
