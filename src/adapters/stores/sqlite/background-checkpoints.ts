@@ -30,7 +30,7 @@ export function runBackgroundCheckpoints(
     thread.on('error', (error) => {
       if (stopped || worker !== thread) return;
       worker = undefined;
-      options.report?.({ ok: false, reason: `sqlite checkpointer thread failed (commits checkpoint by themselves meanwhile): ${describe(error)}` });
+      options.report?.({ ok: false, reason: `sqlite checkpointer thread failed (commits checkpoint by themselves meanwhile): ${error.message}` });
       restart = setTimeout(start, options.restartMs);
       restart.unref();
     });
@@ -43,11 +43,4 @@ export function runBackgroundCheckpoints(
       await worker?.terminate();
     },
   };
-}
-
-/** What a worker's error says; one that is not an Error (a clone that lost its class) may still carry a code. */
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : String(error);
 }
