@@ -35,4 +35,23 @@ describe('concurrency limiter', () => {
     await waited;
     assert.equal(idle, true);
   });
+  it('acquire() starts at once while a slot is free, then in arrival order as release() frees slots', async () => {
+    const limiter = createConcurrencyLimiter(2);
+    const started: number[] = [];
+    for (let i = 0; i < 5; i++) limiter.acquire(() => started.push(i));
+    assert.deepEqual(started, [0, 1]);
+    limiter.release();
+    assert.deepEqual(started, [0, 1, 2]);
+    let idle = false;
+    const waited = limiter.idle().then(() => (idle = true));
+    limiter.release();
+    limiter.release();
+    assert.deepEqual(started, [0, 1, 2, 3, 4]);
+    limiter.release();
+    await Promise.resolve();
+    assert.equal(idle, false);
+    limiter.release();
+    await waited;
+    assert.equal(idle, true);
+  });
 });

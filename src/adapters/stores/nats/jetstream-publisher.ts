@@ -13,13 +13,16 @@ export interface JetStreamPublisher {
    * comes within the timeout (the message may still have been stored).
    */
   publish(subject: string, data: Uint8Array, headers: MsgHdrs): Promise<PubAck>;
+  /** publish() with a callback, called once, never from within send(): no promise per message. */
+  send(subject: string, data: Uint8Array, headers: MsgHdrs, done: PublishCallback): void;
   /** Fails whatever still waits and stops listening. */
   close(): void;
 }
 
+export type PublishCallback = (error: Error | null, ack?: PubAck) => void;
+
 interface Waiting {
-  resolve(ack: PubAck): void;
-  reject(error: Error): void;
+  done: PublishCallback;
   deadline: number;
 }
 
@@ -44,10 +47,10 @@ export function createJetStreamPublisher(nc: NatsConnection, timeoutMs: number):
     const entry = waiting.get(token);
     if (entry === undefined) return; // answered after its timeout
     waiting.delete(token);
-    if (error !== null) return entry.reject(error);
+    if (error !== null) return entry.done(error);
     const ack = readAck(msg);
-    if (typeof ack === 'string') entry.reject(new Error(ack));
-    else entry.resolve(ack);
+    if (typeof ack === 'string') entry.done(new Error(ack));
+    else entry.done(null, ack);
   };
   const subscription: Subscription = nc.subscribe(`${inbox}*`, { callback: answer });
 
@@ -57,30 +60,36 @@ export function createJetStreamPublisher(nc: NatsConnection, timeoutMs: number):
       for (const [token, entry] of waiting) {
         if (entry.deadline > now) break;
         waiting.delete(token);
-        entry.reject(new Error(`no acknowledgement within ${timeoutMs} ms`));
+        entry.done(new Error(`no acknowledgement within ${timeoutMs} ms`));
       }
     },
     Math.max(10, Math.min(1000, timeoutMs / 4)),
   );
   sweep.unref();
 
+  const send = (subject: string, data: Uint8Array, headers: MsgHdrs, done: PublishCallback): void => {
+    const token = next++;
+    waiting.set(token, { done, deadline: performance.now() + timeoutMs });
+    try {
+      nc.publish(subject, data, { reply: `${inbox}${token}`, headers });
+    } catch (error) {
+      waiting.delete(token);
+      // Later, not now: a caller that starts its next publish from the callback would otherwise
+      // recurse once per message while the connection refuses them all.
+      queueMicrotask(() => done(error as Error));
+    }
+  };
+
   return {
     publish(subject, data, headers) {
-      return new Promise<PubAck>((resolve, reject) => {
-        const token = next++;
-        waiting.set(token, { resolve, reject, deadline: performance.now() + timeoutMs });
-        try {
-          nc.publish(subject, data, { reply: `${inbox}${token}`, headers });
-        } catch (error) {
-          waiting.delete(token);
-          reject(error as Error);
-        }
-      });
+      return new Promise<PubAck>((resolve, reject) => send(subject, data, headers, (error, ack) => (error === null ? resolve(ack!) : reject(error))));
     },
+    send,
     close() {
       clearInterval(sweep);
       subscription.unsubscribe();
-      for (const entry of waiting.values()) entry.reject(new Error('publisher closed'));
+      const closed = new Error('publisher closed');
+      for (const entry of waiting.values()) entry.done(closed);
       waiting.clear();
     },
   };

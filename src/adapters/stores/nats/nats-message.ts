@@ -100,8 +100,11 @@ export function entryHeaders(entry: StoreEntry, origin: StreamOrigin): MsgHdrs {
   return new EncodedHeaders(block);
 }
 
+/** What encodeURIComponent leaves as it is: an id of only these (a UUID) needs no call into it. */
+const URI_UNRESERVED = /^[A-Za-z0-9\-_.!~*'()]*$/;
+
 /** The Nats-Msg-Id of an event: its id, percent-encoded so any id fits a header. */
-export const messageId = (id: string): string => encodeURIComponent(id);
+export const messageId = (id: string): string => (URI_UNRESERVED.test(id) ? id : encodeURIComponent(id));
 
 /** A header value holds no CR/LF, and no space at either end (a reader trims them). */
 const headerSafe = (value: string): string => value.replace(/[\r\n]/g, ' ').trim();

@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
   DUPLICATE,
@@ -65,16 +65,26 @@ export async function openNatsStore(url: string): Promise<NatsStore> {
   let closed = false;
   let closing: Promise<void> | undefined;
 
-  const publish = (entry: StoreEntry, origin: StreamOrigin): Promise<WriteOutcome> =>
-    limiter.run(async () => {
+  /** Publishes an entry once the limiter has a slot; `done` gets its outcome. Callbacks, not promises: see the limiter. */
+  const publish = (entry: StoreEntry, origin: StreamOrigin, done: (outcome: WriteOutcome) => void): void =>
+    limiter.acquire(() => {
+      const finish = (outcome: WriteOutcome): void => {
+        limiter.release();
+        done(outcome);
+      };
+      let subject: string;
+      let headers: MsgHdrs;
       try {
         // Rejected entries carry no message id: every rejection is kept, as the SQL stores keep every rejected row.
-        const subject = entry.kind === 'event' ? eventSubject(options, origin.publisher) : rejectedSubject(options, origin.publisher);
-        const ack = await publisher.publish(subject, entry.bytes, entryHeaders(entry, origin));
-        return ack.duplicate ? DUPLICATE : STORED;
+        subject = entry.kind === 'event' ? eventSubject(options, origin.publisher) : rejectedSubject(options, origin.publisher);
+        headers = entryHeaders(entry, origin);
       } catch (error) {
-        return retryable(`nats: ${describe(error)}`);
+        // Later, not now: release() starts the next waiting entry, and entries failing alike would recurse.
+        return queueMicrotask(() => finish(retryable(`nats: ${describe(error)}`)));
       }
+      publisher.send(subject, entry.bytes, headers, (error, ack) =>
+        finish(error !== null ? retryable(`nats: ${describe(error)}`) : ack!.duplicate ? DUPLICATE : STORED),
+      );
     });
 
   return {
@@ -83,7 +93,18 @@ export async function openNatsStore(url: string): Promise<NatsStore> {
     write(batch: WriteBatch): Promise<WriteOutcome[]> {
       if (closed) return Promise.resolve(batch.entries.map(() => retryable('store is closed')));
       // Published in order on one connection, so JetStream sees (and numbers) them in entry order.
-      return Promise.all(batch.entries.map((entry) => publish(entry, batch.origin)));
+      const { entries, origin } = batch;
+      return new Promise((resolve) => {
+        const outcomes = new Array<WriteOutcome>(entries.length);
+        let left = entries.length;
+        if (left === 0) return resolve(outcomes);
+        entries.forEach((entry, i) =>
+          publish(entry, origin, (outcome) => {
+            outcomes[i] = outcome;
+            if (--left === 0) resolve(outcomes);
+          }),
+        );
+      });
     },
     async health(): Promise<StoreHealth> {
       if (closed || nc.isClosed()) return { ok: false, reason: 'store is closed' };
