@@ -5,7 +5,8 @@ import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import fc from 'fast-check';
 import { prepareEvent } from '../../src/core/pipeline.js';
 import { indexAllowlist } from '../../src/core/privacy/allowlist.js';
-import { eventJsonObject } from '../../src/core/wire/event-json.js';
+import { ByteOut } from '../../src/core/wire/byte-out.js';
+import { eventJsonObject, writeEventJson } from '../../src/core/wire/event-json.js';
 import { recordMetadataJson, renderRecord, renderRecordFromJson } from '../../src/core/record.js';
 import { EventSchema, RecordEventsRequestMetadataSchema, type Event } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { sampleEvent } from '../../src/tools/sample-events.js';
@@ -25,6 +26,22 @@ function reference(bytes: Uint8Array): string | undefined {
 function fast(bytes: Uint8Array): string | undefined {
   const json = eventJsonObject(bytes);
   return json === undefined ? undefined : JSON.stringify(json);
+}
+
+function holdsArrayIndexKey(event: Event): boolean {
+  const keys = [event.parameters?.legacyMetadata, event.parameters?.metadata, event.featureFlags?.flags].flatMap((map) => Object.keys(map ?? {}));
+  return keys.some((key) => String(Number(key) >>> 0) === key && key !== '4294967295');
+}
+
+/** writeEventJson's text, written after some bytes already there (which it must leave alone); undefined where it declines. */
+function written(bytes: Uint8Array): string | undefined {
+  const out = new ByteOut(16);
+  out.ascii('[');
+  if (!writeEventJson(bytes, out)) {
+    assert.equal(out.bytes().toString(), '[', 'a declined write leaves the buffer as it was');
+    return undefined;
+  }
+  return out.bytes().subarray(1).toString('utf8');
 }
 
 // Keys a plain object orders or treats specially, and any text.
@@ -67,6 +84,7 @@ describe('event JSON rendered from the wire (differential against protobuf-es to
       const expected = reference(entry.bytes);
       assert.ok(expected !== undefined);
       assert.equal(fast(entry.bytes), expected, `sample ${i}`);
+      assert.equal(written(entry.bytes), expected, `sample ${i}, written`);
       // The whole record, as the PostgreSQL store and the sink write it.
       const metadata = create(RecordEventsRequestMetadataSchema, { requestId: `r${i}` });
       assert.equal(renderRecordFromJson(eventJsonObject(entry.bytes)!, recordMetadataJson(metadata)), renderRecord(fromBinary(EventSchema, entry.bytes), metadata));
@@ -75,6 +93,7 @@ describe('event JSON rendered from the wire (differential against protobuf-es to
 
   it('agrees on generated events: the same JSON, or left to the decoder; only Struct, merges and refusals are left', () => {
     let rendered = 0;
+    let writtenCount = 0;
     fc.assert(
       fc.property(eventArb, fc.integer({ min: 0, max: 3 }), (fields, variant) => {
         const event = create(EventSchema, fields as Partial<Event> as never);
@@ -84,14 +103,46 @@ describe('event JSON rendered from the wire (differential against protobuf-es to
         if (variant === 2) bytes = Buffer.concat([bytes, bytes]);
         const expected = reference(bytes);
         const actual = fast(bytes);
+        // The byte writer declines more (out-of-order fields, split maps, array-index or repeated keys), never differs.
+        const text = written(bytes);
+        if (text !== undefined) {
+          assert.equal(text, expected);
+          writtenCount++;
+        }
         if (actual !== undefined) {
           assert.equal(actual, expected);
           rendered++;
+          // toBinary writes fields in order, each map's entries together, each key once: what is
+          // left for the writer to decline is a key a plain object lists first.
+          if (text === undefined) assert.ok(holdsArrayIndexKey(event), `declined to write: ${expected}`);
         }
         else if (variant !== 2 && expected !== undefined) assert.ok(event.parameters?.privateMetadata !== undefined, `left to the decoder: ${expected}`);
       }),
       { seed: SEED, numRuns: 5000 },
     );
     assert.ok(rendered > 1000, `only ${rendered} of 5000 rendered from the wire`);
+    assert.ok(writtenCount > 500, `only ${writtenCount} of 5000 written from the wire`);
+  });
+  it('writes map entries in wire order, and declines what one pass cannot order as toJson (the object path still renders it)', () => {
+    /** An event whose parameters hold `metadata` entries [key, value] in this wire order, then `after` (more parameter bytes). */
+    const event = (entries: [string, number][], after?: (w: BinaryWriter) => void): Uint8Array => {
+      const w = new BinaryWriter().tag(1, WireType.LengthDelimited).string('id').tag(3, WireType.LengthDelimited).string('f');
+      w.tag(4, WireType.LengthDelimited).string('a').tag(6, WireType.LengthDelimited).fork();
+      for (const [key, value] of entries) w.tag(5, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).string(key).tag(2, WireType.Bit64).double(value).join();
+      after?.(w);
+      return w.join().finish();
+    };
+    const cases: [string, Uint8Array, boolean][] = [
+      ['keys in wire order', event([['b', 1], ['a', 2], ['c\u0000"', 3]]), true],
+      ['an array-index key after another key (a plain object lists it first)', event([['b', 1], ['7', 2]]), false],
+      ['a key given twice (the later value wins, in the first place)', event([['a', 1], ['b', 2], ['a', 3]]), false],
+      ['map entries split by another field', event([['a', 1]], (w) => w.tag(1, WireType.Varint).int32(2).tag(5, WireType.LengthDelimited).fork().tag(1, WireType.LengthDelimited).string('b').join()), false],
+    ];
+    for (const [name, bytes, writes] of cases) {
+      const expected = reference(bytes);
+      assert.ok(expected !== undefined, name);
+      assert.equal(fast(bytes), expected, name);
+      assert.equal(written(bytes), writes ? expected : undefined, name);
+    }
   });
 });

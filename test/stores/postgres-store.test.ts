@@ -4,6 +4,7 @@ import { toBinary } from '@bufbuild/protobuf';
 import { openStore, openReader } from '../../src/adapters/stores/open-store.js';
 import { SCHEMA_VERSION } from '../../src/adapters/stores/postgres/postgres-schema.js';
 import { openPostgresStore } from '../../src/adapters/stores/postgres/postgres-store.js';
+import { renderStoredRecord } from '../../src/core/record.js';
 import { EventSchema } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { testEvent } from '../helpers/gateway.js';
 import { postgresTestStore, requireService, uniqueName, withPostgres } from '../helpers/services.js';
@@ -47,8 +48,10 @@ describe('postgres', { skip }, () => {
     const store = await openPostgresStore(db.url);
     try {
       const event = testEvent({ feature: 'cody.chat', action: 'submitted' });
+      event.parameters!.metadata = { b: 1, a: 2.5, 'quote"back\\slash é\n': 3 };
       const entry = { ...eventEntry(event.id), feature: event.feature, action: event.action, bytes: toBinary(EventSchema, event) };
-      assert.deepEqual((await store.write({ origin: origin(), entries: [entry] })).map((o) => o.status), ['stored']);
+      const sender = origin();
+      assert.deepEqual((await store.write({ origin: sender, entries: [entry] })).map((o) => o.status), ['stored']);
       const row = await withPostgres(async (c) =>
         (await c.query(`SELECT source, feature, action, event_time, record FROM "${db.schema}".events WHERE event_id = $1`, [event.id])).rows[0],
       );
@@ -57,6 +60,8 @@ describe('postgres', { skip }, () => {
       assert.equal(row.record.event.id, event.id);
       assert.equal(row.record.event.feature, 'cody.chat');
       assert.equal(row.record.metadata.identifier.unlicensedInstance.instanceId, 'contract-instance');
+      // The whole record, written from the event's bytes, is the record protobuf-es renders.
+      assert.deepEqual(row.record, JSON.parse(renderStoredRecord(entry.bytes, sender.metadataBytes)));
       assert.equal((row.event_time as Date).getTime(), entry.timestampMs);
       const indexes = await withPostgres(async (c) =>
         (await c.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'events'`, [db.schema])).rows.map((r) => r.indexdef as string),

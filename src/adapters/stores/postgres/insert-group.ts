@@ -2,7 +2,8 @@ import type { Pool } from 'pg';
 import { DUPLICATE, retryable, STORED, type StoreEntry, type WriteBatch, type WriteOutcome } from '../../../core/store.js';
 import { splitRequestId } from '../../../core/wire/request-id.js';
 import { describePgError } from './pg-errors.js';
-import { jsonHoldsNul, pgJson, pgText } from './pg-text.js';
+import { ByteOut } from '../../../core/wire/byte-out.js';
+import { jsonBytesHoldNul, pgJson, pgText } from './pg-text.js';
 import type { RecordRenderer } from './record-renderer.js';
 
 /** Rows one stream's figures for a minute can spread over (readers sum them). */
@@ -98,7 +99,7 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
   const batches = { digest: [] as string[], source: [] as string[], requestId: [] as (string | null)[] };
   const rejected = { id: [] as string[], batch: [] as number[], feature: [] as string[], action: [] as string[], reason: [] as string[], event: [] as Buffer[] };
   const events = { id: [] as string[], batch: [] as number[], feature: [] as string[], action: [] as string[], timeMs: [] as number[], event: [] as Buffer[], start: [] as number[], length: [] as number[], recordStart: [] as number[], recordLength: [] as number[] };
-  const records = new Utf8Concat();
+  const records = new ByteOut();
   let eventBytes = 0;
   // The first entry with an id is the one inserted; any later one in the group is a duplicate of it.
   const isFirstOfId = group.map((batch) => batch.entries.map(() => false));
@@ -147,11 +148,15 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
       events.start.push(eventBytes);
       events.length.push(entry.bytes.byteLength);
       eventBytes += entry.bytes.byteLength;
-      // A record holding U+0000 stays NULL, as with record=none: readers render it from the bytes.
-      const rendered = render(entry, origin);
-      const record = rendered === undefined || jsonHoldsNul(rendered) ? undefined : rendered;
-      events.recordStart.push(records.length);
-      events.recordLength.push(record === undefined ? -1 : records.append(record));
+      const recordStart = records.length;
+      let rendered = render(entry, origin, records);
+      if (rendered && jsonBytesHoldNul(records.buffer, recordStart, records.length)) {
+        // A record holding U+0000 stays NULL, as with record=none: readers render it from the bytes.
+        records.length = recordStart;
+        rendered = false;
+      }
+      events.recordStart.push(recordStart);
+      events.recordLength.push(rendered ? records.length - recordStart : -1);
     }
   }
   const senders = [...metadata.entries()];
@@ -201,28 +206,4 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/** Strings written one after another as UTF-8 into one buffer, without a Buffer per string. */
-class Utf8Concat {
-  private buffer = Buffer.allocUnsafe(64 * 1024);
-  length = 0;
-
-  /** Appends `text`; returns its length in bytes. */
-  append(text: string): number {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    const room = text.length * 3;
-    if (this.length + room > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + room));
-      this.buffer.copy(grown, 0, 0, this.length);
-      this.buffer = grown;
-    }
-    const written = this.buffer.write(text, this.length, 'utf8');
-    this.length += written;
-    return written;
-  }
-
-  bytes(): Buffer {
-    return this.buffer.subarray(0, this.length);
-  }
 }

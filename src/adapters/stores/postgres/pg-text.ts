@@ -16,7 +16,7 @@ export function pgJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? pgText(v) : v));
 }
 
-/** Whether JSON text (as JSON.stringify writes it) holds an escaped U+0000, which jsonb refuses. */
-export function jsonHoldsNul(json: string): boolean {
-  return json.includes('\\u0000');
+/** Whether JSON text (as JSON.stringify writes it) in bytes [start, end) holds an escaped U+0000, which jsonb refuses. */
+export function jsonBytesHoldNul(bytes: Buffer, start: number, end: number): boolean {
+  return bytes.subarray(start, end).includes('\\u0000', 0, 'latin1');
 }

@@ -64,7 +64,7 @@ export async function openPostgresStore(url: string, storeOptions: PostgresStore
   // (a lock not granted in time), events land in the default partition and the next pass retries.
   await ensurePartitions(pool, { nowMs: Date.now(), retentionMs: storeOptions.retentionMs, schema: options.schema }).catch(() => undefined);
 
-  const render = options.record === 'jsonb' ? createRecordRenderer() : () => undefined;
+  const render = options.record === 'jsonb' ? createRecordRenderer() : () => false;
   const queue = createCommitQueue({
     commit: (group) => insertGroup(pool, render, group),
     maxConcurrentCommits: options.pool.max ?? 1,

@@ -1,6 +1,7 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { recordMetadataJson, renderRecord, renderRecordFromJson } from '../../../core/record.js';
-import { eventJsonObject } from '../../../core/wire/event-json.js';
+import type { ByteOut } from '../../../core/wire/byte-out.js';
+import { eventJsonObject, writeEventJson } from '../../../core/wire/event-json.js';
 import type { StreamOrigin } from '../../../core/store.js';
 import {
   EventSchema,
@@ -9,14 +10,22 @@ import {
   type RecordEventsRequestMetadata,
 } from '../../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 
-/** The downstream record JSON of an event, or undefined when its bytes do not decode. */
-export type RecordRenderer = (entry: { bytes: Uint8Array; event?: Event }, origin: StreamOrigin) => string | undefined;
+/**
+ * Appends the downstream record JSON of an event to `out` as UTF-8; returns false, appending
+ * nothing, when its bytes do not decode.
+ */
+export type RecordRenderer = (entry: { bytes: Uint8Array; event?: Event }, origin: StreamOrigin, out: ByteOut) => boolean;
 
-/** A stream's metadata, decoded and as record JSON. */
+/** A stream's metadata, decoded and as record JSON (text, and its UTF-8 bytes). */
 interface StreamMetadata {
   decoded: RecordEventsRequestMetadata;
   json: string;
+  jsonBytes: Buffer;
 }
+
+const EVENT_KEY = '{"event":';
+const METADATA_KEY = ',"metadata":';
+const CLOSE_BRACE = 0x7d;
 
 /** Distinct stream metadata kept decoded; streams are long-lived, so a small cache covers them. */
 const MAX_CACHED_METADATA = 1024;
@@ -39,16 +48,15 @@ export function createRecordRenderer(): RecordRenderer {
     let metadata: StreamMetadata | undefined;
     try {
       const decoded = fromBinary(RecordEventsRequestMetadataSchema, origin.metadataBytes);
-      metadata = { decoded, json: recordMetadataJson(decoded) };
+      const json = recordMetadataJson(decoded);
+      metadata = { decoded, json, jsonBytes: Buffer.from(json) };
     } catch {
       metadata = undefined;
     }
     metadataByDigest.set(origin.metadataDigest, metadata);
     return metadata;
   };
-  return (entry, origin) => {
-    const metadata = metadataOf(origin);
-    if (metadata === undefined) return undefined;
+  const renderText = (entry: { bytes: Uint8Array; event?: Event }, metadata: StreamMetadata): string | undefined => {
     try {
       if (entry.event !== undefined) return renderRecord(entry.event, metadata.decoded);
       const event = eventJsonObject(entry.bytes);
@@ -57,5 +65,25 @@ export function createRecordRenderer(): RecordRenderer {
     } catch {
       return undefined;
     }
+  };
+  return (entry, origin, out) => {
+    const metadata = metadataOf(origin);
+    if (metadata === undefined) return false;
+    if (entry.event === undefined) {
+      // The usual case: written from the bytes, no object and no string (renderRecordFromJson's text).
+      const start = out.length;
+      out.ascii(EVENT_KEY);
+      if (writeEventJson(entry.bytes, out)) {
+        out.ascii(METADATA_KEY);
+        out.copy(metadata.jsonBytes);
+        out.byte(CLOSE_BRACE);
+        return true;
+      }
+      out.length = start;
+    }
+    const text = renderText(entry, metadata);
+    if (text === undefined) return false;
+    out.text(text);
+    return true;
   };
 }
