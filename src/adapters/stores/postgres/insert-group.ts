@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
 import { DUPLICATE, retryable, STORED, type StoreEntry, type WriteBatch, type WriteOutcome } from '../../../core/store.js';
+import { ByteOut } from '../../../core/wire/byte-out.js';
 import { splitRequestId } from '../../../core/wire/request-id.js';
 import { describePgError } from './pg-errors.js';
-import { ByteOut } from '../../../core/wire/byte-out.js';
 import { jsonBytesHoldNul, pgJson, pgText } from './pg-text.js';
 import type { RecordRenderer } from './record-renderer.js';
 

@@ -31,11 +31,12 @@ const CLOSE_BRACE = 0x7d;
 const MAX_CACHED_METADATA = 1024;
 
 /**
- * Renders records with core/record.ts, decoding each stream's metadata once.
- * The event is rendered from its bytes (core/wire/event-json.ts) where it can
- * be, the same JSON as decoding it; the record is then `{"event":...,"metadata":...}`
+ * Renders records as core/record.ts does, decoding each stream's metadata once.
+ * The event's JSON is written from its bytes straight into `out` where it can
+ * be (writeEventJson), else built as an object from them (eventJsonObject),
+ * else decoded: the same JSON each way. The record is `{"event":...,"metadata":...}`
  * around the stream's metadata JSON, made once per stream.
- * The pipeline only ever hands over bytes it decoded itself, so undefined is
+ * The pipeline only ever hands over bytes it decoded itself, so false is
  * for bytes from elsewhere (tests, a foreign producer): the store keeps the
  * bytes, which are authoritative, and leaves the JSON column empty rather than
  * refusing an event it can store.
