@@ -115,17 +115,22 @@ function scalarKind(scalar: ScalarType): Kind {
 }
 
 const EVENT_PLAN = planOf(EventSchema);
-function renderMessage(c: Cursor, end: number, plan: MessagePlan): JsonObject {
-  const values: (JsonValue | undefined)[] = [];
+
+/** The next tag in [c.pos, end) of a field `plan` knows, or -1 at `end`. Unknown fields are skipped: toJson leaves them out. */
+function nextKnownTag(c: Cursor, end: number, plan: MessagePlan): number {
   while (c.pos < end) {
     const tag = readVarint32(c, end);
+    if (plan.fields[tag >>> 3] !== undefined) return tag;
+    if (!skipValue(c, tag & 7, end)) throw NOT_HERE;
+  }
+  return -1;
+}
+
+function renderMessage(c: Cursor, end: number, plan: MessagePlan): JsonObject {
+  const values: (JsonValue | undefined)[] = [];
+  for (let tag = nextKnownTag(c, end, plan); tag >= 0; tag = nextKnownTag(c, end, plan)) {
     const fieldNo = tag >>> 3;
-    const field = plan.fields[fieldNo];
-    if (field === undefined) {
-      // Unknown fields: toJson leaves them out.
-      if (!skipValue(c, tag & 7, end)) throw NOT_HERE;
-      continue;
-    }
+    const field = plan.fields[fieldNo]!;
     if (field.kind === Kind.Map) {
       if ((tag & 7) !== WireType.LengthDelimited) throw NOT_HERE;
       const entryEnd = readLength(c, end);
@@ -175,24 +180,44 @@ function readScalar(c: Cursor, wireType: number, end: number, kind: Kind): JsonV
       if (value === undefined) throw NOT_HERE;
       return value;
     }
+    default:
+      return numberJson(readNumber(c, wireType, end, kind), kind);
+  }
+}
+
+/** An Int32, Int64 or Double field's value, before it is made JSON (numberJson). */
+function readNumber(c: Cursor, wireType: number, end: number, kind: Kind): number | bigint {
+  switch (kind) {
     case Kind.Int32:
       if (wireType !== WireType.Varint) throw NOT_HERE;
       return readVarint32(c, end) | 0;
     case Kind.Int64:
       if (wireType !== WireType.Varint) throw NOT_HERE;
-      return String(readVarint64(c, end));
+      return readVarint64(c, end);
     case Kind.Double: {
       if (wireType !== WireType.Fixed64 || c.pos + 8 > end) throw NOT_HERE;
-      const value = new DataView(c.buf.buffer, c.buf.byteOffset + c.pos, 8).getFloat64(0, true);
+      const value = c.buf.readDoubleLE(c.pos);
       c.pos += 8;
-      if (Number.isNaN(value)) return 'NaN';
-      if (value === Infinity) return 'Infinity';
-      if (value === -Infinity) return '-Infinity';
       return value;
     }
     default:
       throw NOT_HERE;
   }
+}
+
+/** As toJson: 64-bit integers as strings, NaN and infinities as strings, other numbers as numbers. */
+function numberJson(value: number | bigint, kind: Kind): number | string {
+  if (kind === Kind.Int64) return String(value);
+  const n = value as number;
+  if (Number.isNaN(n)) return 'NaN';
+  if (n === Infinity) return 'Infinity';
+  if (n === -Infinity) return '-Infinity';
+  return n;
+}
+
+/** A map entry's value when the entry has none, as protobuf-es fills it in. */
+function mapValueZero(kind: Kind): JsonValue {
+  return kind === Kind.String ? '' : kind === Kind.Int64 ? '0' : 0;
 }
 
 /** One map<string, scalar> entry into `map`, keyed as protobuf-es keys it (a later entry of a key wins). */
@@ -206,7 +231,7 @@ function readMapEntry(c: Cursor, end: number, valueKind: Kind, map: JsonObject):
     else if (fieldNo === 2) value = readScalar(c, tag & 7, end, valueKind);
     else if (!skipValue(c, tag & 7, end)) throw NOT_HERE;
   }
-  value ??= valueKind === Kind.String ? '' : valueKind === Kind.Int64 ? '0' : 0;
+  value ??= mapValueZero(valueKind);
   // As protobuf-es's setOwn: "__proto__" would otherwise set the prototype, not a key.
   if (key === '__proto__') Object.defineProperty(map, key, { value, writable: true, enumerable: true, configurable: true });
   else map[key] = value;
@@ -297,14 +322,9 @@ function writeMessage(c: Cursor, end: number, plan: MessagePlan, out: ByteOut): 
   let last = 0;
   /** Keys of the map whose entries are being written (its field number is `last`), else undefined. */
   let mapKeys: string[] | undefined;
-  while (c.pos < end) {
-    const tag = readVarint32(c, end);
+  for (let tag = nextKnownTag(c, end, plan); tag >= 0; tag = nextKnownTag(c, end, plan)) {
     const fieldNo = tag >>> 3;
-    const field = plan.fields[fieldNo];
-    if (field === undefined) {
-      if (!skipValue(c, tag & 7, end)) throw NOT_HERE;
-      continue;
-    }
+    const field = plan.fields[fieldNo]!;
     if (field.kind === Kind.Map && mapKeys !== undefined && fieldNo === last) {
       // The next entry of the open map.
       if ((tag & 7) !== WireType.LengthDelimited) throw NOT_HERE;
@@ -379,34 +399,15 @@ function writeScalarField(c: Cursor, wireType: number, end: number, field: Field
   return true;
 }
 
-/** An Int32, Int64 or Double field's value (what readScalar reads, before it is made JSON). */
-function readNumber(c: Cursor, wireType: number, end: number, kind: Kind): number | bigint {
-  switch (kind) {
-    case Kind.Int32:
-      if (wireType !== WireType.Varint) throw NOT_HERE;
-      return readVarint32(c, end) | 0;
-    case Kind.Int64:
-      if (wireType !== WireType.Varint) throw NOT_HERE;
-      return readVarint64(c, end);
-    case Kind.Double: {
-      if (wireType !== WireType.Fixed64 || c.pos + 8 > end) throw NOT_HERE;
-      const value = c.buf.readDoubleLE(c.pos);
-      c.pos += 8;
-      return value;
-    }
-    default:
-      throw NOT_HERE;
-  }
-}
-
-/** As toJson: 64-bit integers as strings, NaN and infinities as strings, other numbers as JSON numbers. */
+/** numberJson's value as JSON text. */
 function writeNumber(value: number | bigint, kind: Kind, out: ByteOut): void {
-  if (kind === Kind.Int64 || (typeof value === 'number' && !Number.isFinite(value))) {
+  const json = numberJson(value, kind);
+  if (typeof json === 'string') {
     out.byte(Ascii.Quote);
-    out.ascii(String(value));
+    out.ascii(json);
     out.byte(Ascii.Quote);
   } else {
-    out.ascii(String(value)); // -0 writes "0", as JSON.stringify does
+    out.ascii(String(json)); // -0 writes "0", as JSON.stringify does
   }
 }
 
@@ -446,7 +447,7 @@ function writeMapEntry(c: Cursor, end: number, valueKind: Kind, out: ByteOut, ke
   writeString(c.buf, keyStart, keyEnd, out);
   out.byte(Ascii.Colon);
   if (valueAt < 0) {
-    out.ascii(valueKind === Kind.String ? '""' : valueKind === Kind.Int64 ? '"0"' : '0');
+    out.ascii(JSON.stringify(mapValueZero(valueKind)));
     return;
   }
   const entryEnd = c.pos;
