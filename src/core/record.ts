@@ -5,6 +5,8 @@ import {
   type Event,
   type RecordEventsRequestMetadata,
 } from '../gen/telemetrygateway/v1/telemetrygateway_pb.js';
+import type { ByteOut } from './wire/byte-out.js';
+import { writeEventJson } from './wire/event-json.js';
 import type { AttributeFacts } from './wire/scan-record-attributes.js';
 
 /** Records this large or larger can never fit the bus (BEHAVIOR.md 2.5). */
@@ -27,9 +29,31 @@ export function recordMetadataJson(metadata: RecordEventsRequestMetadata): strin
   return JSON.stringify(toJson(RecordEventsRequestMetadataSchema, metadata));
 }
 
+// The record's text around its two halves: what JSON.stringify of recordObject writes.
+const RECORD_OPEN = '{"event":';
+const RECORD_METADATA = ',"metadata":';
+const RECORD_CLOSE = 0x7d; // }
+
 /** renderRecord, from the event's JSON object and recordMetadataJson: JSON.stringify of the record is exactly this. */
 export function renderRecordFromJson(event: JsonObject, metadataJson: string): string {
-  return `{"event":${JSON.stringify(event)},"metadata":${metadataJson}}`;
+  return `${RECORD_OPEN}${JSON.stringify(event)}${RECORD_METADATA}${metadataJson}}`;
+}
+
+/**
+ * renderRecordFromJson's text as UTF-8, the event's half written straight from its bytes
+ * (writeEventJson), appended to `out`; false, with `out` as it was, where writeEventJson declines.
+ */
+export function writeRecord(eventBytes: Uint8Array, metadataJson: Uint8Array, out: ByteOut): boolean {
+  const start = out.length;
+  out.ascii(RECORD_OPEN);
+  if (!writeEventJson(eventBytes, out)) {
+    out.length = start;
+    return false;
+  }
+  out.ascii(RECORD_METADATA);
+  out.copy(metadataJson);
+  out.byte(RECORD_CLOSE);
+  return true;
 }
 
 export function recordObject(event: Event, metadata: RecordEventsRequestMetadata): JsonObject {

@@ -7,7 +7,7 @@ import { prepareEvent } from '../../src/core/pipeline.js';
 import { indexAllowlist } from '../../src/core/privacy/allowlist.js';
 import { ByteOut } from '../../src/core/wire/byte-out.js';
 import { eventJsonObject, writeEventJson } from '../../src/core/wire/event-json.js';
-import { recordMetadataJson, renderRecord, renderRecordFromJson } from '../../src/core/record.js';
+import { recordMetadataJson, renderRecord, renderRecordFromJson, writeRecord } from '../../src/core/record.js';
 import { EventSchema, RecordEventsRequestMetadataSchema, type Event } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { sampleEvent } from '../../src/tools/sample-events.js';
 import { origin } from '../stores/store-contract.js';
@@ -87,7 +87,11 @@ describe('event JSON rendered from the wire (differential against protobuf-es to
       assert.equal(written(entry.bytes), expected, `sample ${i}, written`);
       // The whole record, as the PostgreSQL store and the sink write it.
       const metadata = create(RecordEventsRequestMetadataSchema, { requestId: `r${i}` });
-      assert.equal(renderRecordFromJson(eventJsonObject(entry.bytes)!, recordMetadataJson(metadata)), renderRecord(fromBinary(EventSchema, entry.bytes), metadata));
+      const record = renderRecord(fromBinary(EventSchema, entry.bytes), metadata);
+      assert.equal(renderRecordFromJson(eventJsonObject(entry.bytes)!, recordMetadataJson(metadata)), record);
+      const out = new ByteOut(16);
+      assert.ok(writeRecord(entry.bytes, Buffer.from(recordMetadataJson(metadata)), out));
+      assert.equal(out.bytes().toString('utf8'), record);
     }
   });
 

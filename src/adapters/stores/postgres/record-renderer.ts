@@ -1,7 +1,7 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import { recordMetadataJson, renderRecord, renderRecordFromJson } from '../../../core/record.js';
+import { recordMetadataJson, renderRecord, renderRecordFromJson, writeRecord } from '../../../core/record.js';
 import type { ByteOut } from '../../../core/wire/byte-out.js';
-import { eventJsonObject, writeEventJson } from '../../../core/wire/event-json.js';
+import { eventJsonObject } from '../../../core/wire/event-json.js';
 import type { StreamOrigin } from '../../../core/store.js';
 import {
   EventSchema,
@@ -23,17 +23,13 @@ interface StreamMetadata {
   jsonBytes: Buffer;
 }
 
-const EVENT_KEY = '{"event":';
-const METADATA_KEY = ',"metadata":';
-const CLOSE_BRACE = 0x7d;
-
 /** Distinct stream metadata kept decoded; streams are long-lived, so a small cache covers them. */
 const MAX_CACHED_METADATA = 1024;
 
 /**
  * Renders records as core/record.ts does, decoding each stream's metadata once.
  * The event's JSON is written from its bytes straight into `out` where it can
- * be (writeEventJson), else built as an object from them (eventJsonObject),
+ * be (writeRecord), else built as an object from them (eventJsonObject),
  * else decoded: the same JSON each way. The record is `{"event":...,"metadata":...}`
  * around the stream's metadata JSON, made once per stream.
  * The pipeline only ever hands over bytes it decoded itself, so false is
@@ -70,18 +66,8 @@ export function createRecordRenderer(): RecordRenderer {
   return (entry, origin, out) => {
     const metadata = metadataOf(origin);
     if (metadata === undefined) return false;
-    if (entry.event === undefined) {
-      // The usual case: written from the bytes, no object and no string (renderRecordFromJson's text).
-      const start = out.length;
-      out.ascii(EVENT_KEY);
-      if (writeEventJson(entry.bytes, out)) {
-        out.ascii(METADATA_KEY);
-        out.copy(metadata.jsonBytes);
-        out.byte(CLOSE_BRACE);
-        return true;
-      }
-      out.length = start;
-    }
+    // The usual case: written from the bytes, no object and no string per field.
+    if (entry.event === undefined && writeRecord(entry.bytes, metadata.jsonBytes, out)) return true;
     const text = renderText(entry, metadata);
     if (text === undefined) return false;
     out.text(text);
