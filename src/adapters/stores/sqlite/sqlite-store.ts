@@ -6,6 +6,7 @@ import {
   DUPLICATE,
   retryable,
   STORED,
+  type EventEntry,
   type EventReader,
   type EventStore,
   type ListOptions,
@@ -18,6 +19,7 @@ import {
   type WriteOutcome,
 } from '../../../core/store.js';
 import { splitRequestId, withStreamMetadata, type SplitMetadata } from '../../../core/wire/request-id.js';
+import { createEventInserts, EVENTS_PER_INSERT, type BatchColumns } from './event-inserts.js';
 import { createEventKeys, type EventKeys } from './event-keys.js';
 import { runBackgroundCheckpoints, type BackgroundCheckpoints } from './background-checkpoints.js';
 import { migrate } from './schema.js';
@@ -160,7 +162,7 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
   private readonly metadataIds = new Map<string, number>();
   private readonly insertMetadata: Statement;
   private readonly selectMetadataId: Statement;
-  private readonly insertEvent: Statement;
+  private readonly insertEvents: (entries: readonly EventEntry[], batch: BatchColumns) => number;
   private readonly insertRejected: Statement;
   private readonly upsertMinute: Statement;
   private readonly probe: Statement;
@@ -179,10 +181,7 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
        VALUES (?, ?, ?, ?, ?) ON CONFLICT(digest) DO NOTHING`,
     );
     this.selectMetadataId = db.prepare('SELECT id FROM stream_metadata WHERE digest = ?').pluck();
-    this.insertEvent = db.prepare(
-      `INSERT INTO events (event_id, metadata_id, feature, action, publisher, event_ms, received_ms, event, request_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    this.insertEvents = createEventInserts(db);
     this.upsertMinute = db.prepare(
       `INSERT INTO event_minutes (minute_ms, metadata_id, feature, action, events, last_ms, last_seq)
        VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -350,6 +349,10 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
   /**
    * `minutes`: this commit's rollups, by sender and minute, feature, then action (maps of the strings
    * the entries already hold: a key built per event was most of this thread's garbage).
+   *
+   * New events wait in `chunk` and go in one multi-row INSERT (event-inserts.ts); their keys are
+   * added once that has given them their seqs, so until then a re-sent id is looked for in the
+   * chunk as well as in the keys.
    */
   private insertBatch(batch: WriteBatch, newMetadataIds: Map<string, number>, minutes: Map<string, Map<string, Map<string, MinuteRollup>>>): WriteOutcome[] {
     const split = splitRequestId(batch.origin.metadataBytes);
@@ -358,19 +361,21 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
     const receivedMs = Date.now();
     const minuteMs = receivedMs - (receivedMs % 60_000);
     const publisher = batch.origin.publisher;
+    const columns: BatchColumns = { metadataId, publisher, receivedMs, requestId };
     const senderMinute = `${minuteMs}\u0000${metadataId}`;
     let byFeature = minutes.get(senderMinute);
     if (byFeature === undefined) minutes.set(senderMinute, (byFeature = new Map()));
-    return batch.entries.map((entry) => {
-      if (entry.kind === 'event') {
-        if (this.keys.has(entry.timestampMs, entry.id)) return DUPLICATE;
-        const seq = Number(
-          this.insertEvent.run(entry.id, metadataId, entry.feature, entry.action, publisher, entry.timestampMs, receivedMs, entry.bytes, requestId)
-            .lastInsertRowid,
-        );
+    const rollups = byFeature;
+
+    const { entries } = batch;
+    const outcomes = new Array<WriteOutcome>(entries.length);
+    const chunk: EventEntry[] = [];
+    const insertChunk = (): void => {
+      let seq = this.insertEvents(chunk, columns);
+      for (const entry of chunk) {
         this.keys.add(entry.timestampMs, entry.id, seq);
-        let byAction = byFeature.get(entry.feature);
-        if (byAction === undefined) byFeature.set(entry.feature, (byAction = new Map()));
+        let byAction = rollups.get(entry.feature);
+        if (byAction === undefined) rollups.set(entry.feature, (byAction = new Map()));
         const rollup = byAction.get(entry.action);
         if (rollup === undefined) {
           byAction.set(entry.action, { minuteMs, metadataId, feature: entry.feature, action: entry.action, events: 1, lastMs: receivedMs, lastSeq: seq });
@@ -378,21 +383,26 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
           rollup.events++;
           rollup.lastSeq = seq;
         }
-        return STORED;
+        seq++;
       }
-      this.insertRejected.run(
-        entry.id,
-        metadataId,
-        entry.feature,
-        entry.action,
-        publisher,
-        entry.reason,
-        receivedMs,
-        entry.bytes,
-        requestId,
-      );
-      return STORED;
-    });
+      chunk.length = 0;
+    };
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (entry.kind === 'rejected') {
+        this.insertRejected.run(entry.id, metadataId, entry.feature, entry.action, publisher, entry.reason, receivedMs, entry.bytes, requestId);
+        outcomes[i] = STORED;
+        continue;
+      }
+      if (this.keys.has(entry.timestampMs, entry.id) || chunkHolds(chunk, entry)) {
+        outcomes[i] = DUPLICATE;
+        continue;
+      }
+      outcomes[i] = STORED; // once the chunk is in: a failed INSERT fails the whole transaction
+      if (chunk.push(entry) === EVENTS_PER_INSERT) insertChunk();
+    }
+    if (chunk.length > 0) insertChunk();
+    return outcomes;
   }
 
   /** The sender's stream_metadata row (one per identity, request_id left out), inserted on first sight. */
@@ -408,6 +418,12 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
 }
 
 /** Events of one (metadata, feature, action) stored in one commit, for event_minutes. */
+/** The same event (time and id) is already waiting in the chunk: a re-send within one batch. */
+function chunkHolds(chunk: readonly EventEntry[], entry: EventEntry): boolean {
+  for (const waiting of chunk) if (waiting.timestampMs === entry.timestampMs && waiting.id === entry.id) return true;
+  return false;
+}
+
 interface MinuteRollup {
   minuteMs: number;
   metadataId: number;
