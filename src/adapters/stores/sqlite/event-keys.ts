@@ -87,20 +87,9 @@ export function createEventKeys(db: Database): EventKeys {
   };
   load();
 
-  // The store calls add() right after has() for the same id: its hash is computed once.
-  let hashedId: string | undefined;
-  let hashed = 0;
-  const hashOf = (id: string): number => {
-    if (id !== hashedId) {
-      hashed = idHash(id);
-      hashedId = id;
-    }
-    return hashed;
-  };
-
   return {
     has(eventMs, id) {
-      const hash = hashOf(id);
+      const hash = idHash(id);
       const key = keyHash(eventMs, hash);
       if (active.find(key, eventMs, id, confirm)) return true;
       if (frozen?.table.find(key, eventMs, id, confirm)) return true;
@@ -116,7 +105,7 @@ export function createEventKeys(db: Database): EventKeys {
       return false;
     },
     add(eventMs, id, seq) {
-      const hash = hashOf(id);
+      const hash = idHash(id);
       active.add(keyHash(eventMs, hash), seq, eventMs, hash);
       addedSinceMerge++;
     },
