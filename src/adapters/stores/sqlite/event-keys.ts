@@ -178,8 +178,11 @@ interface KeyRow {
   seq: number;
 }
 
-/** event_keys order: (event_ms, id_hash, seq). */
-const byKey = (a: KeyRow, b: KeyRow): number => a.eventMs - b.eventMs || a.idHash - b.idHash || a.seq - b.seq;
+/**
+ * event_keys order: (event_ms, id_hash, seq). Hashes are compared, not subtracted: the difference
+ * of two 53-bit numbers is a heap number, one per comparison, most of what a merge allocated.
+ */
+const byKey = (a: KeyRow, b: KeyRow): number => a.eventMs - b.eventMs || (a.idHash < b.idHash ? -1 : a.idHash > b.idHash ? 1 : a.seq - b.seq);
 
 /**
  * Open addressing over typed arrays (linear probing; equal keys may repeat, a
