@@ -363,9 +363,8 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
     const publisher = batch.origin.publisher;
     const columns: BatchColumns = { metadataId, publisher, receivedMs, requestId };
     const senderMinute = `${minuteMs}\u0000${metadataId}`;
-    let byFeature = minutes.get(senderMinute);
-    if (byFeature === undefined) minutes.set(senderMinute, (byFeature = new Map()));
-    const rollups = byFeature;
+    const rollups = minutes.get(senderMinute) ?? new Map<string, Map<string, MinuteRollup>>();
+    minutes.set(senderMinute, rollups);
 
     const { entries } = batch;
     const outcomes = new Array<WriteOutcome>(entries.length);
@@ -417,13 +416,13 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
   }
 }
 
-/** Events of one (metadata, feature, action) stored in one commit, for event_minutes. */
 /** The same event (time and id) is already waiting in the chunk: a re-send within one batch. */
 function chunkHolds(chunk: readonly EventEntry[], entry: EventEntry): boolean {
   for (const waiting of chunk) if (waiting.timestampMs === entry.timestampMs && waiting.id === entry.id) return true;
   return false;
 }
 
+/** Events of one (metadata, feature, action) stored in one commit, for event_minutes. */
 interface MinuteRollup {
   minuteMs: number;
   metadataId: number;
