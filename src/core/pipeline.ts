@@ -55,7 +55,7 @@ export function prepareEvent(bytes: Uint8Array, origin: StreamOrigin, options: P
     }
     kept = stripPrivateFields(bytes, scan);
     privateKept = false;
-    removed = { privateKeysRemoved: scan.privateKeyCount, valuesReplaced: 0, marketingRemoved: scan.marketingTracking !== undefined };
+    removed = strippedSummary(scan.privateKeyCount, scan.marketingTracking !== undefined);
   }
   if (recordMayBeTooLarge(kept.length, origin.metadataBytes.length)) return prepareDecoded(bytes, origin, options);
 
@@ -65,6 +65,18 @@ export function prepareEvent(bytes: Uint8Array, origin: StreamOrigin, options: P
   const { seconds, nanos } = scan.timestamp!;
   return { entry: { kind: 'event', id, feature, action, timestampMs: Number(seconds) * 1000 + Math.floor(nanos / 1e6), bytes: kept }, removed };
 }
+
+/**
+ * What stripping removed: one shared frozen summary per usual combination, where a new one per
+ * event was garbage made per event.
+ */
+function strippedSummary(privateKeysRemoved: number, marketingRemoved: boolean): RedactionSummary {
+  if (privateKeysRemoved >= SHARED_SUMMARY_KEYS) return { privateKeysRemoved, valuesReplaced: 0, marketingRemoved };
+  const index = 2 * privateKeysRemoved + (marketingRemoved ? 1 : 0);
+  return (sharedSummaries[index] ??= Object.freeze({ privateKeysRemoved, valuesReplaced: 0, marketingRemoved }));
+}
+const SHARED_SUMMARY_KEYS = 64;
+const sharedSummaries = new Array<RedactionSummary | undefined>(2 * SHARED_SUMMARY_KEYS);
 
 /**
  * The same as prepareEvent, by decoding the event with protobuf-es, cleaning

@@ -1,5 +1,5 @@
 import type { ScannedEvent } from './scan-event.js';
-import { readVarint32, varintSize, writeVarint } from './wire-cursor.js';
+import { readVarint32, writeVarint } from './wire-cursor.js';
 
 /**
  * The event's bytes without marketing_tracking and without
@@ -15,80 +15,86 @@ export function stripPrivateFields(bytes: Uint8Array, scan: ScannedEvent): Uint8
   const privateField = parameters !== undefined ? scan.privateMetadata : undefined;
   const removedInside = privateField !== undefined ? privateField.end - privateField.start : 0;
   if (marketing === undefined && removedInside === 0) return bytes;
-  const marketingLength = marketing !== undefined ? marketing.end - marketing.start : 0;
+
+  // The whole event is copied once, then the kept bytes after each cut are moved left over it, in
+  // place: copying piece by piece took a view of the event per piece (`set` copies from a whole
+  // array only), and those views were most of what stripping allocated.
+  const { room, at } = reserve(bytes.length);
+  room.set(bytes, at);
+  let to: number;
   if (removedInside === 0) {
-    // Only the marketing field goes: the bytes before it, then the bytes after it.
-    const out = pooledBytes(bytes.length - marketingLength);
-    out.set(bytes.subarray(0, marketing!.start), 0);
-    out.set(bytes.subarray(marketing!.end), marketing!.start);
-    return out;
+    // Only the marketing field goes: the bytes after it move to where it began.
+    to = moveLeft(room, at + marketing!.end, at + bytes.length, at + marketing!.start);
+    return carve(room, at, to);
   }
 
-  // The parameters' length prefix is rewritten (it may take fewer bytes than before).
+  // The parameters' length prefix is rewritten (it may take fewer bytes than before, never more).
   const cursor = { buf: bytes, pos: parameters!.start };
   readVarint32(cursor, parameters!.bodyStart); // the tag
   const lengthStart = cursor.pos;
   const newBodyLength = readVarint32(cursor, parameters!.bodyStart) - removedInside;
-  const oldPrefix = parameters!.bodyStart - lengthStart;
-  const out = pooledBytes(bytes.length - marketingLength - removedInside - oldPrefix + varintSize(newBodyLength));
 
   // In byte order: the marketing field (a top-level field, so wholly before or after the
   // parameters), the parameters' length prefix, the private field inside the parameters.
   const marketingFirst = marketing !== undefined && marketing.start < parameters!.start;
-  let pos = 0;
-  let from = 0;
-  if (marketingFirst) {
-    pos = copy(bytes, from, marketing.start, out, pos);
-    from = marketing.end;
-  }
-  pos = copy(bytes, from, lengthStart, out, pos);
-  pos = writeVarint(out, pos, newBodyLength);
-  pos = copy(bytes, parameters!.bodyStart, privateField!.start, out, pos);
-  from = privateField!.end;
+  to = at + (marketingFirst ? marketing.start : lengthStart);
+  if (marketingFirst) to = moveLeft(room, at + marketing.end, at + lengthStart, to);
+  to = writeVarint(room, to, newBodyLength);
+  to = moveLeft(room, at + parameters!.bodyStart, at + privateField!.start, to);
+  let from = privateField!.end;
   if (marketing !== undefined && !marketingFirst) {
-    pos = copy(bytes, from, marketing.start, out, pos);
+    to = moveLeft(room, at + from, at + marketing.start, to);
     from = marketing.end;
   }
-  copy(bytes, from, bytes.length, out, pos);
-  return out;
+  to = moveLeft(room, at + from, at + bytes.length, to);
+  return carve(room, at, to);
 }
 
-/** Segments up to this long are copied byte by byte: a view made to copy a few bytes cost more. */
-const SHORT_COPY = 32;
+/** Segments up to this long are moved byte by byte: a call to copyWithin cost more. */
+const SHORT_MOVE = 32;
 
-/** Copies bytes [from, to) to `out` at `pos`; returns the position after them. */
-function copy(bytes: Uint8Array, from: number, to: number, out: Uint8Array, pos: number): number {
-  if (to <= from) return pos;
-  if (to - from <= SHORT_COPY) {
-    for (let i = from; i < to; i++) out[pos++] = bytes[i]!;
-    return pos;
+/** Moves `room`'s bytes [from, end) to `to` (never right of `from`); returns the position after them. */
+function moveLeft(room: Uint8Array, from: number, end: number, to: number): number {
+  if (to === from) return end;
+  if (end - from <= SHORT_MOVE) {
+    for (let i = from; i < end; i++) room[to++] = room[i]!;
+    return to;
   }
-  out.set(bytes.subarray(from, to), pos);
-  return pos + to - from;
+  room.copyWithin(to, from, end);
+  return to + end - from;
 }
 
 /** Bytes carved from one slab at a time (one view per event, no Buffer object besides). */
 const SLAB_BYTES = 64 * 1024;
-/** Events at least this large get an ArrayBuffer of their own. */
+/** Events at least this large get an array of their own. */
 const MAX_CARVED = 4 * 1024;
-let slab = new ArrayBuffer(SLAB_BYTES);
+let slab = new Uint8Array(SLAB_BYTES);
 let slabUsed = 0;
 
 /**
- * A Uint8Array carved from a shared slab (zero-filled once per 64 KiB, not
- * per event): a new ArrayBuffer per event (zero-filled, tracked by the garbage
- * collector on its own) cost more than the splice itself on a gateway
- * stripping every event, and Node's pool made a Buffer object besides each
- * view. Offsets stay 8-byte aligned, as in Node's pool. A slab is freed once
- * no event carved from it is held.
+ * Room for an event's bytes before stripping: at the end of a shared slab
+ * (zero-filled once per 64 KiB, not per event): a new ArrayBuffer per event
+ * (zero-filled, tracked by the garbage collector on its own) cost more than the
+ * splice itself on a gateway stripping every event, and Node's pool made a
+ * Buffer object besides each view. A large event gets an array of its own.
  */
-function pooledBytes(length: number): Uint8Array {
-  if (length >= MAX_CARVED) return new Uint8Array(length);
+function reserve(length: number): { room: Uint8Array; at: number } {
+  if (length >= MAX_CARVED) return { room: new Uint8Array(length), at: 0 };
   if (slabUsed + length > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
+    slab = new Uint8Array(SLAB_BYTES);
     slabUsed = 0;
   }
-  const out = new Uint8Array(slab, slabUsed, length);
-  slabUsed += (length + 7) & ~7;
-  return out;
+  return { room: slab, at: slabUsed };
+}
+
+/**
+ * The stripped event, [start, end) of its room. In a slab, what the cuts left over is given back
+ * (offsets stay 8-byte aligned, as in Node's pool), and the slab is freed once no event carved from
+ * it is held. A large event is copied to an array of its exact size, so the bytes cut out of it are
+ * not held with it.
+ */
+function carve(room: Uint8Array, start: number, end: number): Uint8Array {
+  if (room !== slab) return room.slice(start, end);
+  slabUsed = start + ((end - start + 7) & ~7);
+  return room.subarray(start, end);
 }
