@@ -40,10 +40,16 @@ export interface PreparedEvent {
  * Whatever needs the decoded event (legacy metadata, allowlisted keys to
  * filter, an unusual encoding, a record that may be too large) goes through
  * prepareDecoded, the reference the fast path is tested against.
+ *
+ * Takes `bytes` over: private fields are cut out of them in place, and the
+ * entry holds a view of what is left. The caller must not read them again (the
+ * gateway reads each event of a request once).
  */
 export function prepareEvent(bytes: Uint8Array, origin: StreamOrigin, options: PipelineOptions): PreparedEvent {
   const scan = scanEvent(bytes);
   if (scan === undefined || scan.hasLegacyMetadata) return prepareDecoded(bytes, origin, options);
+  // Checked on the bytes as sent, before stripping rewrites them; the decoder then measures the record exactly.
+  if (recordMayBeTooLarge(bytes.length, origin.metadataBytes.length)) return prepareDecoded(bytes, origin, options);
 
   let removed = NOTHING_REDACTED;
   let kept = bytes;
@@ -57,7 +63,6 @@ export function prepareEvent(bytes: Uint8Array, origin: StreamOrigin, options: P
     privateKept = false;
     removed = strippedSummary(scan.privateKeyCount, scan.marketingTracking !== undefined);
   }
-  if (recordMayBeTooLarge(kept.length, origin.metadataBytes.length)) return prepareDecoded(bytes, origin, options);
 
   const { id, feature, action } = scan;
   const reason = validateScannedEvent(scan, privateKept && scan.privateNonFinite);

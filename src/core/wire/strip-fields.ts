@@ -8,6 +8,13 @@ import { readVarint32, writeVarint } from './wire-cursor.js';
  * instance sent is kept as it was. For an event in canonical encoding (what
  * every protobuf runtime writes) this equals decoding, clearing both fields and
  * encoding again.
+ *
+ * The cut is made in `bytes` themselves (the caller gives them up): the kept
+ * bytes after each cut move left over it, and the result is the start of
+ * `bytes`. A copy into memory of its own cost a copy per event and held tens of
+ * MB of slabs under load, alive until the payload was answered, while the
+ * request they came from is alive that long anyway. Stripping what was stripped
+ * changes nothing.
  */
 export function stripPrivateFields(bytes: Uint8Array, scan: ScannedEvent): Uint8Array {
   const marketing = scan.marketingTracking;
@@ -16,19 +23,15 @@ export function stripPrivateFields(bytes: Uint8Array, scan: ScannedEvent): Uint8
   const removedInside = privateField !== undefined ? privateField.end - privateField.start : 0;
   if (marketing === undefined && removedInside === 0) return bytes;
 
-  // The whole event is copied once, then the kept bytes after each cut are moved left over it, in
-  // place: copying piece by piece took a view of the event per piece (`set` copies from a whole
-  // array only), and those views were most of what stripping allocated.
-  const { room, at } = reserve(bytes.length);
-  room.set(bytes, at);
   let to: number;
   if (removedInside === 0) {
     // Only the marketing field goes: the bytes after it move to where it began.
-    to = moveLeft(room, at + marketing!.end, at + bytes.length, at + marketing!.start);
-    return carve(room, at, to);
+    to = moveLeft(bytes, marketing!.end, bytes.length, marketing!.start);
+    return bytes.subarray(0, to);
   }
 
-  // The parameters' length prefix is rewritten (it may take fewer bytes than before, never more).
+  // The parameters' length prefix is rewritten (it may take fewer bytes than before, never more),
+  // read before anything moves. Every move reads at or right of where it writes.
   const cursor = { buf: bytes, pos: parameters!.start };
   readVarint32(cursor, parameters!.bodyStart); // the tag
   const lengthStart = cursor.pos;
@@ -37,17 +40,17 @@ export function stripPrivateFields(bytes: Uint8Array, scan: ScannedEvent): Uint8
   // In byte order: the marketing field (a top-level field, so wholly before or after the
   // parameters), the parameters' length prefix, the private field inside the parameters.
   const marketingFirst = marketing !== undefined && marketing.start < parameters!.start;
-  to = at + (marketingFirst ? marketing.start : lengthStart);
-  if (marketingFirst) to = moveLeft(room, at + marketing.end, at + lengthStart, to);
-  to = writeVarint(room, to, newBodyLength);
-  to = moveLeft(room, at + parameters!.bodyStart, at + privateField!.start, to);
+  to = marketingFirst ? marketing.start : lengthStart;
+  if (marketingFirst) to = moveLeft(bytes, marketing.end, lengthStart, to);
+  to = writeVarint(bytes, to, newBodyLength);
+  to = moveLeft(bytes, parameters!.bodyStart, privateField!.start, to);
   let from = privateField!.end;
   if (marketing !== undefined && !marketingFirst) {
-    to = moveLeft(room, at + from, at + marketing.start, to);
+    to = moveLeft(bytes, from, marketing.start, to);
     from = marketing.end;
   }
-  to = moveLeft(room, at + from, at + bytes.length, to);
-  return carve(room, at, to);
+  to = moveLeft(bytes, from, bytes.length, to);
+  return bytes.subarray(0, to);
 }
 
 /** Segments up to this long are moved byte by byte: a call to copyWithin cost more. */
@@ -62,39 +65,4 @@ function moveLeft(room: Uint8Array, from: number, end: number, to: number): numb
   }
   room.copyWithin(to, from, end);
   return to + end - from;
-}
-
-/** Bytes carved from one slab at a time (one view per event, no Buffer object besides). */
-const SLAB_BYTES = 64 * 1024;
-/** Events at least this large get an array of their own. */
-const MAX_CARVED = 4 * 1024;
-let slab = new Uint8Array(SLAB_BYTES);
-let slabUsed = 0;
-
-/**
- * Room for an event's bytes before stripping: at the end of a shared slab
- * (zero-filled once per 64 KiB, not per event): a new ArrayBuffer per event
- * (zero-filled, tracked by the garbage collector on its own) cost more than the
- * splice itself on a gateway stripping every event, and Node's pool made a
- * Buffer object besides each view. A large event gets an array of its own.
- */
-function reserve(length: number): { room: Uint8Array; at: number } {
-  if (length >= MAX_CARVED) return { room: new Uint8Array(length), at: 0 };
-  if (slabUsed + length > SLAB_BYTES) {
-    slab = new Uint8Array(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  return { room: slab, at: slabUsed };
-}
-
-/**
- * The stripped event, [start, end) of its room. In a slab, what the cuts left over is given back
- * (offsets stay 8-byte aligned, as in Node's pool), and the slab is freed once no event carved from
- * it is held. A large event is copied to an array of its exact size, so the bytes cut out of it are
- * not held with it.
- */
-function carve(room: Uint8Array, start: number, end: number): Uint8Array {
-  if (room !== slab) return room.slice(start, end);
-  slabUsed = start + ((end - start + 7) & ~7);
-  return room.subarray(start, end);
 }
