@@ -18,10 +18,10 @@ import type { Database } from 'better-sqlite3';
  * in `event_keys`; the rows after it are read back into memory at open.
  */
 export interface EventKeys {
-  /** Whether (eventMs, id) is stored, in this transaction or before. */
-  has(eventMs: number, id: string): boolean;
-  /** Records the key of a row just inserted (inside the same transaction). */
-  add(eventMs: number, id: string, seq: number): void;
+  /** Whether (eventMs, id) is stored, in this transaction or before; `hash` is idHash(id) (the caller keeps it for add). */
+  has(eventMs: number, id: string, hash: number): boolean;
+  /** Records the key of a row just inserted (inside the same transaction); `hash` is idHash of its id. */
+  add(eventMs: number, hash: number, seq: number): void;
   /**
    * Moves one slice of keys to `event_keys`; call inside a write transaction, after the batch or on
    * its own. `atLeast` keys, or twice what was added since the last call if that is more.
@@ -88,8 +88,7 @@ export function createEventKeys(db: Database): EventKeys {
   load();
 
   return {
-    has(eventMs, id) {
-      const hash = idHash(id);
+    has(eventMs, id, hash) {
       const key = keyHash(eventMs, hash);
       if (active.find(key, eventMs, id, confirm)) return true;
       if (frozen?.table.find(key, eventMs, id, confirm)) return true;
@@ -104,8 +103,7 @@ export function createEventKeys(db: Database): EventKeys {
       }
       return false;
     },
-    add(eventMs, id, seq) {
-      const hash = idHash(id);
+    add(eventMs, hash, seq) {
       active.add(keyHash(eventMs, hash), seq, eventMs, hash);
       addedSinceMerge++;
     },

@@ -20,7 +20,7 @@ import {
 } from '../../../core/store.js';
 import { splitRequestId, withStreamMetadata, type SplitMetadata } from '../../../core/wire/request-id.js';
 import { createEventInserts, EVENTS_PER_INSERT, type BatchColumns } from './event-inserts.js';
-import { createEventKeys, type EventKeys } from './event-keys.js';
+import { createEventKeys, idHash, type EventKeys } from './event-keys.js';
 import { runBackgroundCheckpoints, type BackgroundCheckpoints } from './background-checkpoints.js';
 import { migrate } from './schema.js';
 import { createSqliteRetention, type SqliteRetention } from './sqlite-retention.js';
@@ -167,6 +167,8 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
   private readonly upsertMinute: Statement;
   private readonly probe: Statement;
   private readonly keys: EventKeys;
+  /** idHash of each event waiting in insertBatch's chunk, by position: computed once per event. */
+  private readonly chunkHashes = new Float64Array(EVENTS_PER_INSERT);
   private retentionTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -371,8 +373,9 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
     const chunk: EventEntry[] = [];
     const insertChunk = (): void => {
       let seq = this.insertEvents(chunk, columns);
-      for (const entry of chunk) {
-        this.keys.add(entry.timestampMs, entry.id, seq);
+      for (let c = 0; c < chunk.length; c++) {
+        const entry = chunk[c]!;
+        this.keys.add(entry.timestampMs, this.chunkHashes[c]!, seq);
         let byAction = rollups.get(entry.feature);
         if (byAction === undefined) rollups.set(entry.feature, (byAction = new Map()));
         const rollup = byAction.get(entry.action);
@@ -393,11 +396,13 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
         outcomes[i] = STORED;
         continue;
       }
-      if (this.keys.has(entry.timestampMs, entry.id) || chunkHolds(chunk, entry)) {
+      const hash = idHash(entry.id);
+      if (this.keys.has(entry.timestampMs, entry.id, hash) || chunkHolds(chunk, this.chunkHashes, entry, hash)) {
         outcomes[i] = DUPLICATE;
         continue;
       }
       outcomes[i] = STORED; // once the chunk is in: a failed INSERT fails the whole transaction
+      this.chunkHashes[chunk.length] = hash;
       if (chunk.push(entry) === EVENTS_PER_INSERT) insertChunk();
     }
     if (chunk.length > 0) insertChunk();
@@ -416,9 +421,15 @@ class SqliteEventStore extends SqliteEventReader implements EventStore {
   }
 }
 
-/** The same event (time and id) is already waiting in the chunk: a re-send within one batch. */
-function chunkHolds(chunk: readonly EventEntry[], entry: EventEntry): boolean {
-  for (const waiting of chunk) if (waiting.timestampMs === entry.timestampMs && waiting.id === entry.id) return true;
+/**
+ * The same event (time and id) is already waiting in the chunk: a re-send within one batch. The
+ * waiting events' id hashes are compared first: comparing each one's time and id took 6.7% of the
+ * writer thread (CPU profile at full load), where the events of a payload often share their time.
+ */
+function chunkHolds(chunk: readonly EventEntry[], hashes: Float64Array, entry: EventEntry, hash: number): boolean {
+  for (let c = 0; c < chunk.length; c++) {
+    if (hashes[c] === hash && chunk[c]!.timestampMs === entry.timestampMs && chunk[c]!.id === entry.id) return true;
+  }
   return false;
 }
 
