@@ -67,6 +67,9 @@ export function createEventKeys(db: Database): EventKeys {
    */
   let spare: HashTable | undefined;
 
+  /** The frozen table's slots of the slice being merged, in event_keys order (reused: no object per key). */
+  const sliceSlots: number[] = [];
+
   /** Newest event time in `event_keys`: younger events need no look there. */
   let coldMaxEventMs: number;
 
@@ -127,26 +130,25 @@ export function createEventKeys(db: Database): EventKeys {
       // the table. (Slot order touched pages across the whole generation's range with every slice.
       // Sorting the whole generation by time first held the writer 8-25 ms once a generation,
       // which made the payload ack p99 at 40,000 events/s.)
-      const rows: KeyRow[] = [];
-      frozen.next = frozen.table.collect(frozen.next, slice, rows);
-      rows.sort(byKey);
+      const { table } = frozen;
+      frozen.next = table.sortedSlots(frozen.next, slice, sliceSlots);
       let i = 0;
-      for (; i + KEYS_PER_INSERT <= rows.length; i += KEYS_PER_INSERT) {
+      for (; i + KEYS_PER_INSERT <= sliceSlots.length; i += KEYS_PER_INSERT) {
         for (let k = 0; k < KEYS_PER_INSERT; k++) {
-          const row = rows[i + k]!;
-          keysArgs[3 * k] = row.eventMs;
-          keysArgs[3 * k + 1] = row.idHash;
-          keysArgs[3 * k + 2] = row.seq;
+          const slot = sliceSlots[i + k]!;
+          keysArgs[3 * k] = table.eventMsAt(slot);
+          keysArgs[3 * k + 1] = table.idHashAt(slot);
+          keysArgs[3 * k + 2] = table.seqAt(slot);
         }
         insertKeys.run(keysArgs);
       }
-      for (; i < rows.length; i++) {
-        const row = rows[i]!;
-        insertKey.run(row.eventMs, row.idHash, row.seq);
+      for (; i < sliceSlots.length; i++) {
+        const slot = sliceSlots[i]!;
+        insertKey.run(table.eventMsAt(slot), table.idHashAt(slot), table.seqAt(slot));
       }
-      for (const row of rows) {
-        if (row.seq > frozen.throughSeq) frozen.throughSeq = row.seq;
-        if (row.eventMs > coldMaxEventMs) coldMaxEventMs = row.eventMs;
+      for (const slot of sliceSlots) {
+        if (table.seqAt(slot) > frozen.throughSeq) frozen.throughSeq = table.seqAt(slot);
+        if (table.eventMsAt(slot) > coldMaxEventMs) coldMaxEventMs = table.eventMsAt(slot);
       }
       if (frozen.next === frozen.table.size) {
         // Every key of the generation is in event_keys: a restart reads back only later rows.
@@ -169,18 +171,6 @@ function tableCapacity(keys: number): number {
   while (capacity < 4 * Math.max(keys, GENERATION_SIZE)) capacity *= 2;
   return capacity;
 }
-
-interface KeyRow {
-  eventMs: number;
-  idHash: number;
-  seq: number;
-}
-
-/**
- * event_keys order: (event_ms, id_hash, seq). Hashes are compared, not subtracted: the difference
- * of two 53-bit numbers is a heap number, one per comparison, most of what a merge allocated.
- */
-const byKey = (a: KeyRow, b: KeyRow): number => a.eventMs - b.eventMs || (a.idHash < b.idHash ? -1 : a.idHash > b.idHash ? 1 : a.seq - b.seq);
 
 /**
  * Open addressing over typed arrays (linear probing; equal keys may repeat, a
@@ -248,14 +238,32 @@ class HashTable {
     return this.keys.length;
   }
 
-  /** Appends up to `max` keys to `rows`, from the `from`th key added; returns the position after the last. */
-  collect(from: number, max: number, rows: KeyRow[]): number {
+  /**
+   * The slots of up to `max` keys from the `from`th key added, into `slots` (emptied first), sorted in
+   * event_keys order: (event_ms, id_hash, seq). Returns the position after the last. Slots, not a
+   * row object per key: those objects (and their boxed numbers) were most of what the writer thread
+   * allocated besides the batches themselves. Hashes are compared, not subtracted: the difference
+   * of two 53-bit numbers is a heap number per comparison.
+   */
+  sortedSlots(from: number, max: number, slots: number[]): number {
     const end = Math.min(this.size, from + max);
-    for (let at = from; at < end; at++) {
-      const slot = this.log[at]!;
-      rows.push({ eventMs: this.times[slot]!, idHash: this.hashes[slot]!, seq: this.seqs[slot]! });
-    }
+    slots.length = 0;
+    for (let at = from; at < end; at++) slots.push(this.log[at]!);
+    const { times, hashes, seqs } = this;
+    slots.sort((a, b) => times[a]! - times[b]! || (hashes[a]! < hashes[b]! ? -1 : hashes[a]! > hashes[b]! ? 1 : seqs[a]! - seqs[b]!));
     return end;
+  }
+
+  eventMsAt(slot: number): number {
+    return this.times[slot]!;
+  }
+
+  idHashAt(slot: number): number {
+    return this.hashes[slot]!;
+  }
+
+  seqAt(slot: number): number {
+    return this.seqs[slot]!;
   }
 }
 
