@@ -4,6 +4,7 @@ import type { Source } from '../../../core/identity/source.js';
 import { attributesOfFacts, recordAttributes } from '../../../core/record.js';
 import type { EventEntry, StoreEntry, StreamOrigin } from '../../../core/store.js';
 import { scanRecordAttributes } from '../../../core/wire/scan-record-attributes.js';
+import type { HeaderLookup } from './header-block.js';
 import { EventSchema } from '../../../gen/telemetrygateway/v1/telemetrygateway_pb.js';
 
 /**
@@ -143,13 +144,13 @@ export interface DecodedMessage {
 const decodedOrigins = new Map<string, StreamOrigin>();
 const MAX_DECODED_ORIGINS = 1024;
 
-/** Rebuilds the entry from a message; throws for a message this gateway did not publish. */
-export function decodeMessage(headers: MsgHdrs | undefined, body: Uint8Array): DecodedMessage {
-  // One pass over the headers: MsgHdrs.get() lists and filters every key on each call.
-  const values = new Map<string, string>();
-  for (const [name, all] of headers ?? []) if (all.length > 0) values.set(name, all[0]!);
+/**
+ * Rebuilds the entry from a message's headers (header-block.ts) and body; throws for a message this
+ * gateway did not publish.
+ */
+export function decodeMessage(headers: HeaderLookup, body: Uint8Array): DecodedMessage {
   const get = (name: string): string => {
-    const value = values.get(name) ?? '';
+    const value = headers(name) ?? '';
     if (value === '') throw new Error(`message has no ${name} header; it was not published by telemetry-gateway`);
     return value;
   };
@@ -167,10 +168,10 @@ export function decodeMessage(headers: MsgHdrs | undefined, body: Uint8Array): D
     if (decodedOrigins.size >= MAX_DECODED_ORIGINS) decodedOrigins.clear();
     decodedOrigins.set(digest, origin);
   }
-  const id = decodeURIComponent(values.get(HEADER.eventId) ?? '');
+  const id = decodeURIComponent(headers(HEADER.eventId) ?? '');
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   if (kind === 'rejected') {
-    const text = (name: string): string => decodeURIComponent(values.get(name) ?? '');
+    const text = (name: string): string => decodeURIComponent(headers(name) ?? '');
     return { origin, entry: { kind: 'rejected', id, feature: text(HEADER.feature), action: text(HEADER.action), reason: text(HEADER.reason), bytes } };
   }
   if (kind !== 'event') throw new Error(`message has unknown ${HEADER.kind} "${kind}"`);

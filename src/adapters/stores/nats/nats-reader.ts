@@ -1,5 +1,6 @@
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { EventReader, ListOptions, RejectedEventRow, StoredEventRow } from '../../../core/store.js';
+import { headersOf } from './header-block.js';
 import { decodeMessage } from './nats-message.js';
 import { allEvents, allRejected, type NatsOptions } from './nats-options.js';
 
@@ -46,7 +47,7 @@ export function natsReads(js: JetStreamClient, jsm: JetStreamManager, options: N
   return {
     async listEvents(list: ListOptions): Promise<StoredEventRow[]> {
       const { rows } = await read(allEvents(options), list.afterSeq ?? 0, list.limit, (msg) => {
-        const { origin, entry } = decodeMessage(msg.headers, msg.data);
+        const { origin, entry } = decodeMessage(headersOf(msg), msg.data);
         return { seq: msg.seq, id: entry.id, eventBytes: entry.bytes, metadataBytes: origin.metadataBytes, publisher: origin.publisher, receivedAtMs: receivedAtMs(msg) };
       });
       return rows;
@@ -56,7 +57,7 @@ export function natsReads(js: JetStreamClient, jsm: JetStreamManager, options: N
     },
     async listRejected(list: ListOptions): Promise<RejectedEventRow[]> {
       const { rows } = await read(allRejected(options), list.afterSeq ?? 0, list.limit, (msg) => {
-        const { origin, entry } = decodeMessage(msg.headers, msg.data);
+        const { origin, entry } = decodeMessage(headersOf(msg), msg.data);
         if (entry.kind !== 'rejected') throw new Error(`message ${msg.seq} on ${msg.subject} is not a rejected event`);
         return {
           seq: msg.seq,

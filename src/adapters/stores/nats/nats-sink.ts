@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type JsMsg } from '@nats-io/jetstream';
 import type { EventStore, StoreEntry, StreamOrigin, WriteOutcome } from '../../../core/store.js';
 import type { Logger } from '../../../logger.js';
+import { headersOf } from './header-block.js';
 import { decodeMessage, type DecodedMessage } from './nats-message.js';
 import { openNatsSession, describe, type NatsSession } from './nats-store.js';
 
@@ -130,7 +131,7 @@ async function sinkBatch(messages: JsMsg[], options: SinkOptions, stats: SinkSta
   const decoded: Array<{ msg: JsMsg; decoded: DecodedMessage }> = [];
   for (const msg of messages) {
     try {
-      decoded.push({ msg, decoded: decodeMessage(msg.headers, msg.data) });
+      decoded.push({ msg, decoded: decodeMessage(headersOf(msg), msg.data) });
     } catch (error) {
       stats.invalid++;
       options.logger?.warn({ seq: msg.seq, subject: msg.subject, reason: describe(error) }, 'sink: dropping a message it cannot read');
