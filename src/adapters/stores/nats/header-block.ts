@@ -49,9 +49,8 @@ const COLON = 0x3a;
  */
 export function parseHeaderBlock(block: Uint8Array): HeaderLookup {
   const buf = Buffer.from(block.buffer, block.byteOffset, block.byteLength);
-  const names: string[] = [];
-  /** Per line listed in `names`: where its value starts and ends. */
-  const spans: number[] = [];
+  /** Per header line: where it starts, its colon, and its end. Names are compared as bytes: no string per line. */
+  const lines: number[] = [];
   let line = lineEnd(buf, 0) + 2; // the status line
   while (line < buf.length) {
     const end = lineEnd(buf, line);
@@ -60,18 +59,27 @@ export function parseHeaderBlock(block: Uint8Array): HeaderLookup {
       for (let i = line; i < colon; i++) {
         if (buf[i]! < 0x21 || buf[i]! > 0x7e) throw new Error('a message header name holds a character outside printable ASCII');
       }
-      const name = buf.toString('latin1', line, colon);
-      const hasBreak = hasLineBreak(buf, colon + 1, end);
-      if (hasBreak) valueOf(buf, colon + 1, end); // refused as nats.js refuses it, or trimmed away
-      names.push(name); // a repeated name is listed again; lookups find its first value
-      spans.push(colon + 1, end);
+      // A line break inside a value, once trimmed, refuses the block (nats.js throws), asked for or not.
+      if (hasLineBreak(buf, colon + 1, end) && /[\r\n]/.test(valueOf(buf, colon + 1, end))) {
+        throw new Error('a message header value holds a line break');
+      }
+      lines.push(line, colon, end); // a repeated name is listed again; lookups find its first value
     }
     line = end + 2;
   }
   return (name) => {
-    const i = names.indexOf(name);
-    return i === -1 ? undefined : valueOf(buf, spans[2 * i]!, spans[2 * i + 1]!);
+    for (let i = 0; i < lines.length; i += 3) {
+      const start = lines[i]!;
+      const colon = lines[i + 1]!;
+      if (colon - start === name.length && isName(buf, start, name)) return valueOf(buf, colon + 1, lines[i + 2]!);
+    }
+    return undefined;
   };
+}
+
+function isName(buf: Buffer, start: number, name: string): boolean {
+  for (let i = 0; i < name.length; i++) if (buf[start + i] !== name.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Where the line starting at `from` ends: the next CRLF, or the end of the block. */
@@ -87,8 +95,16 @@ function hasLineBreak(buf: Buffer, from: number, end: number): boolean {
   return false;
 }
 
+/** ASCII whitespace as String.prototype.trim sees it: tab, LF, VT, FF, CR, space. */
+const isAsciiSpace = (byte: number | undefined): boolean => byte === 0x20 || (byte !== undefined && byte >= 0x09 && byte <= 0x0d);
+
+/**
+ * The value in [start, end), trimmed as nats.js trims it. ASCII whitespace is skipped before
+ * decoding (the usual space after the colon would otherwise make trim() copy the string); trim()
+ * then removes what else JavaScript counts as whitespace.
+ */
 function valueOf(buf: Buffer, start: number, end: number): string {
-  const value = buf.toString('utf8', start, end).trim();
-  if (/[\r\n]/.test(value)) throw new Error('a message header value holds a line break');
-  return value;
+  while (start < end && isAsciiSpace(buf[start])) start++;
+  while (end > start && isAsciiSpace(buf[end - 1])) end--;
+  return buf.toString('utf8', start, end).trim();
 }
