@@ -3,7 +3,7 @@ import { DUPLICATE, retryable, STORED, type StoreEntry, type WriteBatch, type Wr
 import { ByteOut } from '../../../core/wire/byte-out.js';
 import { splitRequestId } from '../../../core/wire/request-id.js';
 import { describePgError } from './pg-errors.js';
-import { jsonBytesHoldNul, pgJson, pgText } from './pg-text.js';
+import { jsonBytesHoldNul, pgJson, pgNumberArray, pgText, pgTextArray } from './pg-text.js';
 import type { RecordRenderer } from './record-renderer.js';
 
 /** Rows one stream's figures for a minute can spread over (readers sum them). */
@@ -12,7 +12,7 @@ const ROLLUP_SHARDS = 16;
 /**
  * One statement, so one round trip and one implicit transaction per group:
  * the metadata, rejected and event inserts commit together or not at all.
- * Arrays travel as parameters (unnest). The events' bytes go as one bytea,
+ * Arrays travel as parameters (unnest), written as array literals (pg-text.ts). The events' bytes go as one bytea,
  * sliced by offset in SQL: pg sends a Buffer in binary, where a bytea[] would
  * be hex-encoded and escaped element by element. The records' JSON travels the
  * same way (UTF-8, sliced and parsed into jsonb once per row): a text[] is
@@ -164,31 +164,31 @@ export async function insertGroup(pool: Pool, render: RecordRenderer, group: rea
   let inserted: Set<string>;
   try {
     const result = await pool.query<{ event_id: string }>(INSERT_GROUP, [
-      senders.map(([digest]) => digest),
-      senders.map(([, s]) => pgText(s.origin.publisher)),
-      senders.map(([, s]) => pgJson(s.origin.source)),
+      pgTextArray(senders.map(([digest]) => digest)),
+      pgTextArray(senders.map(([, s]) => pgText(s.origin.publisher))),
+      pgTextArray(senders.map(([, s]) => pgJson(s.origin.source))),
       senders.map(([, s]) => asBuffer(s.identityBytes)),
       Date.now(),
-      batches.digest,
-      batches.source,
-      batches.requestId,
-      rejected.id,
-      rejected.batch,
-      rejected.feature,
-      rejected.action,
-      rejected.reason,
+      pgTextArray(batches.digest),
+      pgTextArray(batches.source),
+      pgTextArray(batches.requestId),
+      pgTextArray(rejected.id),
+      pgNumberArray(rejected.batch),
+      pgTextArray(rejected.feature),
+      pgTextArray(rejected.action),
+      pgTextArray(rejected.reason),
       rejected.event,
-      events.id,
-      events.batch,
-      events.feature,
-      events.action,
-      events.timeMs,
+      pgTextArray(events.id),
+      pgNumberArray(events.batch),
+      pgTextArray(events.feature),
+      pgTextArray(events.action),
+      pgNumberArray(events.timeMs),
       Buffer.concat(events.event, eventBytes),
       records.bytes(),
-      events.start,
-      events.length,
-      events.recordStart,
-      events.recordLength,
+      pgNumberArray(events.start),
+      pgNumberArray(events.length),
+      pgNumberArray(events.recordStart),
+      pgNumberArray(events.recordLength),
       Math.floor(Math.random() * ROLLUP_SHARDS),
     ]);
     inserted = new Set(result.rows.map((row) => row.event_id));

@@ -20,3 +20,26 @@ export function pgJson(value: unknown): string {
 export function jsonBytesHoldNul(bytes: Buffer, start: number, end: number): boolean {
   return bytes.subarray(start, end).includes('\\u0000', 0, 'latin1');
 }
+
+/**
+ * Array parameters as PostgreSQL array literals, written with one join. node-postgres serializes an
+ * array element by element (a type check, two regular-expression replaces and a quoted copy per
+ * element, numbers included): 0.61 µs per event for a group's arrays, against 0.19 here
+ * (micro-benchmark, 1,000-event groups). The literal is the same one: every text element in double
+ * quotes, with backslash and double quote escaped; null as NULL.
+ */
+export function pgNumberArray(values: readonly number[]): string {
+  return `{${values.join(',')}}`;
+}
+
+export function pgTextArray(values: readonly (string | null)[]): string {
+  const elements = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    elements[i] = value === null ? 'NULL' : `"${NEEDS_ESCAPE.test(value) ? value.replace(NEEDS_ESCAPE_ALL, '\\$&') : value}"`;
+  }
+  return `{${elements.join(',')}}`;
+}
+
+const NEEDS_ESCAPE = /["\\]/;
+const NEEDS_ESCAPE_ALL = /["\\]/g;
