@@ -12,7 +12,8 @@ const ROLLUP_SHARDS = 16;
 /**
  * One statement, so one round trip and one implicit transaction per group:
  * the metadata, rejected and event inserts commit together or not at all.
- * Arrays travel as parameters (unnest), written as array literals (pg-text.ts). The events' bytes go as one bytea,
+ * Arrays travel as parameters (unnest), written as array literals
+ * (pg-text.ts). The events' bytes go as one bytea,
  * sliced by offset in SQL: pg sends a Buffer in binary, where a bytea[] would
  * be hex-encoded and escaped element by element. The records' JSON travels the
  * same way (UTF-8, sliced and parsed into jsonb once per row): a text[] is
