@@ -171,9 +171,9 @@ export function createLiveStats(options: LiveStatsOptions = {}) {
       publisher: origin.publisher,
       source: origin.source,
       receivedAtMs: at,
-      // Copies: the entry's bytes may be a view into a whole payload's buffer.
-      eventBytes: entry.bytes.slice(),
-      metadataBytes: origin.metadataBytes.slice(),
+      // Copies (a Buffer's slice() would not be one): the entry's bytes may be a view into a whole payload's buffer.
+      eventBytes: new Uint8Array(entry.bytes),
+      metadataBytes: new Uint8Array(origin.metadataBytes),
     });
     if (rejected.length > maxRejected) rejected.length = maxRejected;
   }

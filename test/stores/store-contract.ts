@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { create, toBinary } from '@bufbuild/protobuf';
-import type { EventEntry, EventReader, EventStore, RejectedEntry, StreamOrigin } from '../../src/core/store.js';
+import type { EventEntry, EventReader, EventStore, RejectedEntry, StoreEntry, StreamOrigin } from '../../src/core/store.js';
 import { EventSchema, RecordEventsRequestMetadataSchema } from '../../src/gen/telemetrygateway/v1/telemetrygateway_pb.js';
 import { unlicensed } from '../helpers/gateway.js';
 
@@ -101,6 +101,26 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       const [rejected] = await reader.listRejected({ limit: 10 });
       assert.deepEqual(Buffer.from(rejected!.metadataBytes), Buffer.from(streams[2]!.metadataBytes));
       if (countMetadataRows) assert.equal(await countMetadataRows(), 1, 'one row for the sender, not one per stream');
+    }));
+
+    it("keeps its own copy of what it acknowledged: the caller's buffers may be reused after the write", withStore(async ({ store, reader }) => {
+      // The gateway's entries are views into the request they came in (stripped in place there).
+      const sent = origin('reused');
+      const request = Buffer.concat([Buffer.from('event-one|event-two|rejected-one|'), sent.metadataBytes]);
+      const sender = { ...sent, metadataBytes: request.subarray(33) };
+      const entries: StoreEntry[] = [
+        { ...eventEntry(), bytes: request.subarray(0, 9) },
+        { ...eventEntry(), bytes: request.subarray(10, 19) },
+        { ...rejectedEntry('feature is required'), bytes: request.subarray(20, 32) },
+      ];
+      await store.write({ origin: sender, entries });
+      request.fill(0);
+      const rows = await reader.listEvents({ limit: 10 });
+      assert.deepEqual(rows.map((r) => Buffer.from(r.eventBytes).toString()), ['event-one', 'event-two']);
+      for (const row of rows) assert.deepEqual(Buffer.from(row.metadataBytes), Buffer.from(origin('reused').metadataBytes));
+      const [rejected] = await reader.listRejected({ limit: 10 });
+      assert.equal(Buffer.from(rejected!.eventBytes).toString(), 'rejected-one');
+      assert.deepEqual(Buffer.from(rejected!.metadataBytes), Buffer.from(origin('reused').metadataBytes));
     }));
 
     it('keeps rejected entries with their reasons', withStore(async ({ store, reader }) => {

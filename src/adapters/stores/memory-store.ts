@@ -32,16 +32,19 @@ export function createMemoryStore(): MemoryStore {
     description: 'memory:',
     async write(batch: WriteBatch): Promise<WriteOutcome[]> {
       if (closed) return batch.entries.map(() => retryable('store is closed'));
-      const { publisher, metadataBytes } = batch.origin;
+      const { publisher } = batch.origin;
+      const metadataBytes = new Uint8Array(batch.origin.metadataBytes);
       const receivedAtMs = Date.now();
+      // Copies (a Buffer's slice() would not be one), as any store keeps its own: an entry's bytes are a view into its request.
       return batch.entries.map((entry) => {
         if (entry.kind === 'rejected') {
-          rejected.push({ ...entry, seq: ++seq, publisher, eventBytes: entry.bytes, metadataBytes, receivedAtMs });
+          const { id, feature, action, reason } = entry;
+          rejected.push({ seq: ++seq, id, feature, action, reason, publisher, eventBytes: new Uint8Array(entry.bytes), metadataBytes, receivedAtMs });
           return STORED;
         }
         if (ids.has(entry.id)) return DUPLICATE;
         ids.add(entry.id);
-        events.push({ seq: ++seq, id: entry.id, eventBytes: entry.bytes, metadataBytes, publisher, receivedAtMs });
+        events.push({ seq: ++seq, id: entry.id, eventBytes: new Uint8Array(entry.bytes), metadataBytes, publisher, receivedAtMs });
         return STORED;
       });
     },
