@@ -90,9 +90,15 @@ function lineEnd(buf: Buffer, from: number): number {
   return buf.length;
 }
 
+/**
+ * Whether [from, end) holds a CR or LF. Searched natively: a value can be kilobytes (the sender's
+ * metadata), and each search stops at the line's own CRLF, at `end`, or before.
+ */
 function hasLineBreak(buf: Buffer, from: number, end: number): boolean {
-  for (let i = from; i < end; i++) if (buf[i] === CR || buf[i] === LF) return true;
-  return false;
+  const cr = buf.indexOf(CR, from);
+  if (cr !== -1 && cr < end) return true;
+  const lf = buf.indexOf(LF, from);
+  return lf !== -1 && lf < end;
 }
 
 /** ASCII whitespace as String.prototype.trim sees it: tab, LF, VT, FF, CR, space. */
