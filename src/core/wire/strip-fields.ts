@@ -23,11 +23,9 @@ export function stripPrivateFields(bytes: Uint8Array, scan: ScannedEvent): Uint8
   const removedInside = privateField !== undefined ? privateField.end - privateField.start : 0;
   if (marketing === undefined && removedInside === 0) return bytes;
 
-  let to: number;
   if (removedInside === 0) {
     // Only the marketing field goes: the bytes after it move to where it began.
-    to = moveLeft(bytes, marketing!.end, bytes.length, marketing!.start);
-    return bytes.subarray(0, to);
+    return bytes.subarray(0, moveLeft(bytes, marketing!.end, bytes.length, marketing!.start));
   }
 
   // The parameters' length prefix is rewritten (it may take fewer bytes than before, never more),
@@ -40,8 +38,7 @@ export function stripPrivateFields(bytes: Uint8Array, scan: ScannedEvent): Uint8
   // In byte order: the marketing field (a top-level field, so wholly before or after the
   // parameters), the parameters' length prefix, the private field inside the parameters.
   const marketingFirst = marketing !== undefined && marketing.start < parameters!.start;
-  to = marketingFirst ? marketing.start : lengthStart;
-  if (marketingFirst) to = moveLeft(bytes, marketing.end, lengthStart, to);
+  let to = marketingFirst ? moveLeft(bytes, marketing.end, lengthStart, marketing.start) : lengthStart;
   to = writeVarint(bytes, to, newBodyLength);
   to = moveLeft(bytes, parameters!.bodyStart, privateField!.start, to);
   let from = privateField!.end;
